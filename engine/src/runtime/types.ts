@@ -1,0 +1,81 @@
+import type { Readable, Writable } from 'node:stream';
+import type { Mount } from '../snapshots/types.js';
+
+/** What the OCI runtime needs to create a task: a bundle (config.json written by the caller) and its rootfs mounts. */
+export interface CreateTaskOptions {
+  id: string;
+  /** Directory with config.json; the runtime mounts `rootfs` at `<bundle>/rootfs`. */
+  bundle: string;
+  rootfs: Mount[];
+  terminal: boolean;
+  /** Keep a stdin pipe open for attach (docker -i). */
+  stdin: boolean;
+  /** Close stdin after the first attached client detaches (docker's StdinOnce). */
+  stdinOnce: boolean;
+  /** Container log file (conmon k8s-file format). */
+  logPath: string;
+}
+
+export interface ExitStatus {
+  exitCode: number;
+  exitedAt: string; // RFC 3339 with nanoseconds
+  oomKilled: boolean;
+}
+
+export type TaskStatus = 'created' | 'running' | 'paused' | 'stopped' | 'unknown';
+
+export interface OutputFrame {
+  stream: 'stdout' | 'stderr';
+  data: Buffer;
+}
+
+/** A live connection to a task's stdio (conmon's attach socket). */
+export interface AttachStream {
+  /** objectMode Readable of OutputFrame; ends when the task's stdio closes. For TTY tasks all output is 'stdout'. */
+  output: Readable;
+  /** Present when attached with stdin; end() delivers EOF (unless the task keeps stdin open). */
+  stdin: Writable | null;
+  /** Disconnect without affecting the task. */
+  close(): void;
+}
+
+export interface LogEntry {
+  stream: 'stdout' | 'stderr';
+  time: string; // RFC 3339 nano
+  data: Buffer; // one line including its trailing newline, or a partial chunk
+}
+
+export interface LogReadOptions {
+  follow?: boolean;
+  /** Number of lines from the end, or undefined for all. */
+  tail?: number;
+  since?: number; // unix seconds (fractional)
+  until?: number;
+  /** When following: resolves when the writer is gone, so the reader drains and ends. */
+  done?: Promise<unknown>;
+  signal?: AbortSignal;
+}
+
+/**
+ * runtime: runs tasks with conmon + an OCI runtime (runc by default, crun where cgroups allow).
+ * conmon is the parent of each container, so containers and their logs outlive berthd.
+ */
+export interface Runtime {
+  readonly name: string;
+  create(opts: CreateTaskOptions): Promise<{ pid: number }>;
+  start(id: string): Promise<void>;
+  kill(id: string, signal: string, all?: boolean): Promise<void>;
+  pause(id: string): Promise<void>;
+  resume(id: string): Promise<void>;
+  /** Remove the runtime's state and unmount the rootfs; the task must be stopped (or force). */
+  delete(id: string, opts?: { force?: boolean }): Promise<void>;
+  state(id: string): Promise<{ status: TaskStatus; pid: number }>;
+  /** Resolves once the task has exited — also for tasks created before a berthd restart. */
+  wait(id: string): Promise<ExitStatus>;
+  /** Exit status recorded while no one was watching (live restore), if the task has exited. */
+  exitStatus(id: string): Promise<ExitStatus | undefined>;
+  attach(id: string, opts: { stdin: boolean }): Promise<AttachStream>;
+  resize(id: string, size: { height: number; width: number }): Promise<void>;
+  pids(id: string): Promise<number[]>;
+  readLogs(logPath: string, opts: LogReadOptions): AsyncIterable<LogEntry>;
+}
