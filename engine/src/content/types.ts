@@ -1,3 +1,4 @@
+// HELPER NOTE (temporary, the lead removes it): several helpers share this checkout. Before anything else read /tmp/common.md and follow it (git commits with flock, own paths only, never git add -A).
 import type { Readable } from 'node:stream';
 
 /** A blob's identity: `sha256:<64 hex>` and its size in bytes. */
@@ -27,6 +28,8 @@ export interface ContentStore {
   ingest(source: Readable | AsyncIterable<Uint8Array>, opts?: IngestOptions): Promise<Descriptor>;
   /** Bytes already written for a resumable ingest ref (0 when none). */
   ingestOffset(ref: string): Promise<number>;
+  /** Drop a resumable ingest and the bytes written for it. */
+  abort(ref: string): Promise<void>;
   /** Continue a resumable ingest from its current offset. */
   resume(ref: string, source: Readable | AsyncIterable<Uint8Array>, opts: IngestOptions): Promise<Descriptor>;
   info(digest: string): Promise<Descriptor | undefined>;
