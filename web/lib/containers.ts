@@ -103,3 +103,51 @@ export function formatPorts(ports: readonly PortRow[]): string[] {
   }
   return [...seen];
 }
+
+/** The engine API's container summary (GET /containers/json), as the gateway passes it through. */
+export type EngineContainer = {
+  Id: string;
+  Names?: string[];
+  Image?: string;
+  State?: string;
+  Status?: string;
+  Created?: number;
+  Labels?: Record<string, string> | null;
+  Ports?: Array<{ PrivatePort: number; PublicPort?: number; Type: string; IP?: string }> | null;
+};
+
+export type HostContainers = {
+  hostId: string;
+  hostName: string;
+  ok: boolean;
+  error?: string | null;
+  containers: EngineContainer[];
+};
+
+/** Flattens the per-host answer of containers.list; failed hosts are reported, never dropped. */
+export function flattenHosts(hosts: readonly HostContainers[]): { rows: ContainerRow[]; failures: HostFailure[] } {
+  const rows: ContainerRow[] = [];
+  const failures: HostFailure[] = [];
+  for (const h of hosts) {
+    if (!h.ok) {
+      failures.push({ hostId: h.hostId, hostName: h.hostName, error: h.error ?? 'unreachable' });
+      continue;
+    }
+    for (const c of h.containers) {
+      rows.push({
+        key: `${h.hostId}/${c.Id}`,
+        hostId: h.hostId,
+        hostName: h.hostName,
+        id: c.Id,
+        name: (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''),
+        image: c.Image ?? '',
+        state: c.State ?? 'unknown',
+        status: c.Status ?? '',
+        created: c.Created ?? 0,
+        labels: c.Labels ?? {},
+        ports: (c.Ports ?? []).map((p) => ({ privatePort: p.PrivatePort, publicPort: p.PublicPort, type: p.Type, ip: p.IP })),
+      });
+    }
+  }
+  return { rows, failures };
+}

@@ -3,6 +3,7 @@ import {
   type ContainerRow,
   EMPTY_FILTER,
   distinct,
+  flattenHosts,
   filterContainers,
   formatPorts,
   labelMatcher,
@@ -97,5 +98,37 @@ describe('helpers', () => {
         { privatePort: 53, type: 'udp' },
       ]),
     ).toEqual(['8080→80/tcp', '53/udp']);
+  });
+});
+
+describe('flattenHosts', () => {
+  it('keeps a failed host as a failure instead of an empty list', () => {
+    const { rows, failures } = flattenHosts([
+      {
+        hostId: 'h1',
+        hostName: 'alpha',
+        ok: true,
+        containers: [
+          {
+            Id: 'abcdef0123456789',
+            Names: ['/web'],
+            Image: 'busybox',
+            State: 'running',
+            Status: 'Up 2 minutes',
+            Created: 1700000000,
+            Labels: { app: 'web' },
+            Ports: [{ PrivatePort: 80, PublicPort: 8080, Type: 'tcp' }],
+          },
+          { Id: '0123456789abcdef' },
+        ],
+      },
+      { hostId: 'h2', hostName: 'beta', ok: false, error: 'host beta is unreachable: ECONNREFUSED', containers: [] },
+    ]);
+    expect(rows.map((r) => [r.key, r.name, r.state])).toEqual([
+      ['h1/abcdef0123456789', 'web', 'running'],
+      ['h1/0123456789abcdef', '0123456789ab', 'unknown'],
+    ]);
+    expect(rows[0]?.ports).toEqual([{ privatePort: 80, publicPort: 8080, type: 'tcp', ip: undefined }]);
+    expect(failures).toEqual([{ hostId: 'h2', hostName: 'beta', error: 'host beta is unreachable: ECONNREFUSED' }]);
   });
 });
