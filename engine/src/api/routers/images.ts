@@ -1,0 +1,152 @@
+import type { ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { EngineError } from '../../errors.js';
+import type { ProgressFn } from '../../images/types.js';
+import type { RequestContext } from '../context.js';
+import type { Route } from '../router.js';
+import { progressWriter } from '../streams.js';
+
+/**
+ * Run a long operation whose output is a JSON progress stream. Once the 200 is out, errors can
+ * only be reported in-stream, the way dockerd does (`{"errorDetail":{…},"error":…}`).
+ */
+async function withProgress(ctx: RequestContext, run: (progress: ProgressFn, signal: AbortSignal) => Promise<void>): Promise<void> {
+  const abort = new AbortController();
+  let res: ServerResponse | undefined;
+  let progress: ProgressFn | undefined;
+  const lazy: ProgressFn = (event) => {
+    if (!res) {
+      res = ctx.stream(200, 'application/json');
+      res.on('close', () => {
+        if (!res?.writableFinished) abort.abort();
+      });
+      progress = progressWriter(res);
+    }
+    progress?.(event);
+  };
+  try {
+    await run(lazy, abort.signal);
+  } catch (err) {
+    if (!res) throw err; // nothing sent yet: a proper HTTP error status
+    const message = (err as Error).message;
+    lazy({ errorDetail: { message }, error: message });
+  }
+  if (!res) res = ctx.stream(200, 'application/json');
+  res.end();
+}
+
+function splitRepoTag(ref: string): { repo: string; tag?: string } {
+  const at = ref.indexOf('@');
+  if (at >= 0) return { repo: ref };
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  if (colon > slash) return { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+  return { repo: ref };
+}
+
+export const imageRoutes: Route[] = [
+  {
+    method: 'GET',
+    path: '/images/json',
+    handler: async (ctx, backend) =>
+      ctx.send(200, await backend.imageList({ all: ctx.bool('all'), digests: ctx.bool('digests'), filters: ctx.filters() })),
+  },
+  {
+    method: 'POST',
+    path: '/images/create',
+    handler: async (ctx, backend) => {
+      const fromSrc = ctx.str('fromSrc');
+      if (fromSrc !== undefined) {
+        if (fromSrc !== '-') throw new EngineError('BAD_PARAMETER', 'importing from a URL is not supported; send the tar as the body');
+        const repo = ctx.str('repo');
+        const tag = ctx.str('tag');
+        const reference = repo ? (tag ? `${repo}:${tag}` : repo) : undefined;
+        await withProgress(ctx, async (progress) => {
+          const id = await backend.imageImport(ctx.req, { reference, changes: ctx.query.getAll('changes'), message: ctx.str('message') }, progress);
+          progress({ status: id });
+        });
+        return;
+      }
+      const fromImage = ctx.str('fromImage');
+      if (!fromImage) throw new EngineError('BAD_PARAMETER', 'fromImage or fromSrc is required');
+      const tag = ctx.str('tag');
+      const ref = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
+      await withProgress(ctx, (progress, signal) =>
+        backend.imagePull(ref, { platform: ctx.str('platform'), registryAuth: ctx.req.headers['x-registry-auth'] as string | undefined }, progress, signal),
+      );
+    },
+  },
+  {
+    method: 'POST',
+    path: '/images/load',
+    handler: async (ctx, backend) => withProgress(ctx, (progress) => backend.imageLoad(ctx.req, progress)),
+  },
+  {
+    method: 'GET',
+    path: '/images/get',
+    handler: async (ctx, backend) => {
+      const names = ctx.query.getAll('names');
+      if (names.length === 0) throw new EngineError('BAD_PARAMETER', 'names is required');
+      const tar = await backend.imageSave(names);
+      await pipeline(tar, ctx.stream(200, 'application/x-tar'));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/images/prune',
+    handler: async (ctx, backend) => ctx.send(200, await backend.imagePrune(ctx.filters())),
+  },
+  {
+    method: 'GET',
+    path: '/images/search',
+    handler: () => {
+      throw new EngineError('NOT_IMPLEMENTED', 'image search');
+    },
+  },
+  {
+    method: 'GET',
+    path: '/images/{name:.*}/get',
+    handler: async (ctx, backend) => {
+      const tar = await backend.imageSave([ctx.param('name')]);
+      await pipeline(tar, ctx.stream(200, 'application/x-tar'));
+    },
+  },
+  {
+    method: 'GET',
+    path: '/images/{name:.*}/json',
+    handler: async (ctx, backend) => ctx.send(200, await backend.imageInspect(ctx.param('name'))),
+  },
+  {
+    method: 'GET',
+    path: '/images/{name:.*}/history',
+    handler: async (ctx, backend) => ctx.send(200, await backend.imageHistory(ctx.param('name'))),
+  },
+  {
+    method: 'POST',
+    path: '/images/{name:.*}/tag',
+    handler: async (ctx, backend) => {
+      const repo = ctx.str('repo');
+      if (!repo) throw new EngineError('BAD_PARAMETER', 'repository name (repo) is required');
+      await backend.imageTag(ctx.param('name'), repo, ctx.str('tag') || undefined);
+      ctx.send(201);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/images/{name:.*}/push',
+    handler: async (ctx, backend) => {
+      const tag = ctx.str('tag');
+      const { repo, tag: own } = splitRepoTag(ctx.param('name'));
+      const ref = tag ? `${repo}:${tag}` : own ? `${repo}:${own}` : repo;
+      await withProgress(ctx, (progress, signal) =>
+        backend.imagePush(ref, { registryAuth: ctx.req.headers['x-registry-auth'] as string | undefined }, progress, signal),
+      );
+    },
+  },
+  {
+    method: 'DELETE',
+    path: '/images/{name:.*}',
+    handler: async (ctx, backend) =>
+      ctx.send(200, await backend.imageRemove(ctx.param('name'), { force: ctx.bool('force'), noprune: ctx.bool('noprune') })),
+  },
+];

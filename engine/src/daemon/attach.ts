@@ -1,0 +1,136 @@
+import type { AttachOptions, OutputFrame, StreamIO } from '../api/backend.js';
+import type { ContainerRecord } from '../containers/types.js';
+import type { AttachStream } from '../runtime/types.js';
+import type { DaemonContext } from './context.js';
+import { DetachScanner, parseDetachKeys } from './detach-keys.js';
+
+interface Session {
+  opts: AttachOptions;
+  io: StreamIO;
+  done: () => void;
+}
+
+/**
+ * Attach clients. A client may attach before the container starts (`docker run` attaches, then
+ * starts): such sessions wait here and are connected by `connectPending` between the runtime's
+ * create and start, so not one byte of output is missed.
+ */
+export class AttachManager {
+  private readonly pending = new Map<string, Set<Session>>();
+
+  constructor(private readonly ctx: DaemonContext) {}
+
+  async attach(c: ContainerRecord, opts: AttachOptions, io: StreamIO): Promise<void> {
+    if (opts.logs) await this.replayLogs(c, opts, io);
+    if (!opts.stream) {
+      io.output.end();
+      return;
+    }
+    if (c.state.Running) {
+      await new Promise<void>((done) => void this.connect(c, { opts, io, done }));
+      return;
+    }
+    await new Promise<void>((done) => {
+      const session: Session = { opts, io, done };
+      let set = this.pending.get(c.id);
+      if (!set) this.pending.set(c.id, (set = new Set()));
+      set.add(session);
+      // A client that goes away before the start must not be connected later.
+      const gone = () => {
+        if (this.pending.get(c.id)?.delete(session)) done();
+      };
+      io.output.once('close', gone);
+      io.input?.once('close', gone);
+    });
+  }
+
+  hasPending(id: string): boolean {
+    return (this.pending.get(id)?.size ?? 0) > 0;
+  }
+
+  /** Connect clients that attached before start. Called once the task exists, before it runs. */
+  async connectPending(c: ContainerRecord): Promise<void> {
+    const set = this.pending.get(c.id);
+    if (!set) return;
+    this.pending.delete(c.id);
+    await Promise.all([...set].map((s) => this.connect(c, s)));
+  }
+
+  /** The container will not start: release waiting clients. */
+  cancelPending(id: string): void {
+    const set = this.pending.get(id);
+    this.pending.delete(id);
+    for (const s of set ?? []) {
+      s.io.output.end();
+      s.done();
+    }
+  }
+
+  private async replayLogs(c: ContainerRecord, opts: AttachOptions, io: StreamIO): Promise<void> {
+    for await (const entry of this.ctx.runtime.readLogs(c.logPath, {})) {
+      if ((entry.stream === 'stdout' && !opts.stdout) || (entry.stream === 'stderr' && !opts.stderr)) continue;
+      if (!io.output.write({ stream: entry.stream, data: entry.data } satisfies OutputFrame)) {
+        await new Promise((r) => io.output.once('drain', r));
+      }
+    }
+  }
+
+  private async connect(c: ContainerRecord, s: Session): Promise<void> {
+    const wantStdin = Boolean(s.opts.stdin && s.io.input && c.config.OpenStdin);
+    let stream: AttachStream;
+    try {
+      stream = await this.ctx.runtime.attach(c.id, { stdin: wantStdin });
+    } catch (err) {
+      this.ctx.log.warn({ err, id: c.id }, 'attach failed');
+      s.io.output.end();
+      s.done();
+      return;
+    }
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      stream.close();
+      if (!s.io.output.writableEnded) s.io.output.end();
+      s.done();
+    };
+    stream.output.on('data', (frame: OutputFrame) => {
+      if ((frame.stream === 'stdout' && !s.opts.stdout) || (frame.stream === 'stderr' && !s.opts.stderr)) return;
+      if (!s.io.output.write(frame)) {
+        stream.output.pause();
+        s.io.output.once('drain', () => stream.output.resume());
+      }
+    });
+    stream.output.once('end', finish);
+    stream.output.once('error', finish);
+    s.io.output.once('close', finish);
+    const input = s.io.input;
+    if (!input) return;
+    input.once('close', () => {
+      // The client is gone: leave the container running (detach), stdin handling is conmon's.
+      if (!finished && s.io.output.destroyed) finish();
+    });
+    if (!stream.stdin) return;
+    const stdin = stream.stdin;
+    const scanner = c.config.Tty ? new DetachScanner(parseDetachKeys(s.opts.detachKeys)) : undefined;
+    input.on('data', (chunk: Buffer) => {
+      let data = chunk;
+      if (scanner) {
+        const { forward, detach } = scanner.push(chunk);
+        data = forward;
+        if (detach) {
+          if (data.length > 0) stdin.write(data);
+          finish();
+          return;
+        }
+      }
+      if (data.length > 0 && !stdin.write(data)) {
+        input.pause();
+        stdin.once('drain', () => input.resume());
+      }
+    });
+    input.once('end', () => {
+      if (!finished) stdin.end();
+    });
+  }
+}

@@ -1,0 +1,177 @@
+import { join } from 'node:path';
+import type { Backend, Json } from '../api/backend.js';
+import { ContainerStore } from '../containers/store.js';
+import { LocalContentStore } from '../content/store.js';
+import { EngineError } from '../errors.js';
+import { ImageStore } from '../images/service.js';
+import type { Logger } from '../log.js';
+import { ConmonRuntime } from '../runtime/index.js';
+import { OverlaySnapshotter } from '../snapshots/overlay.js';
+import { ContainerArchive } from './archive.js';
+import { AttachManager } from './attach.js';
+import { BundlePreparer } from './bundle.js';
+import type { DaemonContext } from './context.js';
+import { EventBus } from './events.js';
+import { ImageOps, type RegistryOps } from './images.js';
+import { ContainerLifecycle } from './lifecycle.js';
+import { ContainerQueries } from './queries.js';
+import { SystemInfo } from './system.js';
+
+export interface DaemonOptions {
+  dataRoot: string;
+  log: Logger;
+  /** OCI runtime binary (runc by default; crun where the cgroup setup allows). */
+  runtimePath?: string;
+  registry?: (ctx: DaemonContext) => RegistryOps;
+}
+
+/**
+ * The engine: owns the stores, the runtime and the event bus, and exposes them to the API as one
+ * Backend (moby's daemon). Each concern lives in its own class; this file only wires them.
+ */
+export class Daemon {
+  readonly ctx: DaemonContext;
+  readonly lifecycle: ContainerLifecycle;
+  readonly queries: ContainerQueries;
+  readonly attach: AttachManager;
+  readonly archive: ContainerArchive;
+  readonly imageOps: ImageOps;
+  readonly system: SystemInfo;
+  readonly bundles: BundlePreparer;
+
+  private constructor(ctx: DaemonContext, registry: RegistryOps | undefined) {
+    this.ctx = ctx;
+    this.attach = new AttachManager(ctx);
+    this.bundles = new BundlePreparer(ctx);
+    this.lifecycle = new ContainerLifecycle(ctx, this.attach, this.bundles);
+    this.queries = new ContainerQueries(ctx, (c) => this.lifecycle.exitOf(c));
+    this.archive = new ContainerArchive(ctx, (c) => this.bundles.rootfsPath(c));
+    this.imageOps = new ImageOps(ctx, registry);
+    this.system = new SystemInfo(ctx, { runtimeName: ctx.runtime.name });
+  }
+
+  static async open(opts: DaemonOptions): Promise<Daemon> {
+    const root = opts.dataRoot;
+    const log = opts.log;
+    const runtime = new ConmonRuntime({ root: join(root, 'runtime'), runtimePath: opts.runtimePath, log });
+    await runtime.checkDependencies();
+    const content = new LocalContentStore(join(root, 'content'));
+    const snapshotter = new OverlaySnapshotter(join(root, 'snapshots'));
+    const containers = new ContainerStore(join(root, 'containers'));
+    let daemon: Daemon | undefined;
+    const images = new ImageStore({
+      root: join(root, 'images'),
+      content,
+      snapshotter,
+      log,
+      inUse: (imageId: string) => containers.all().some((c) => c.imageId === imageId),
+    });
+    await images.init?.();
+    await containers.load();
+    const ctx: DaemonContext = { root, log, containers, content, images, snapshotter, runtime, events: new EventBus() };
+    daemon = new Daemon(ctx, opts.registry?.(ctx));
+    await daemon.lifecycle.restore();
+    return daemon;
+  }
+
+  /** The Docker API's view of the engine. */
+  backend(): Backend {
+    const l = this.lifecycle;
+    const q = this.queries;
+    const a = this.archive;
+    const i = this.imageOps;
+    const s = this.system;
+    const notYet = (what: string) => () => {
+      throw new EngineError('NOT_IMPLEMENTED', what);
+    };
+    return {
+      apiVersion: s.apiVersion,
+      minApiVersion: s.minApiVersion,
+      version: () => s.version(),
+      info: () => s.info(),
+      diskUsage: () => s.diskUsage(),
+      events: (o, sig) => s.events(o, sig),
+      containerCreate: (b, n) => l.create(b, n),
+      containerList: (o) => q.list(o),
+      containerInspect: (r, size) => q.inspect(r, size),
+      containerIsTty: (r) => Boolean(this.ctx.containers.get(r).config.Tty),
+      containerStart: (r) => l.start(r),
+      containerStop: (r, o) => l.stop(r, o),
+      containerRestart: (r, o) => l.restart(r, o),
+      containerKill: (r, sig) => l.kill(r, sig),
+      containerPause: (r) => l.pause(r),
+      containerUnpause: (r) => l.unpause(r),
+      containerRemove: (r, o) => l.remove(r, o),
+      containerWait: (r, c) => l.wait(r, c),
+      containerRename: (r, n) => l.rename(r, n),
+      containerTop: (r, ps) => q.top(r, ps),
+      containerLogs: (r, o, sig) => q.logs(r, o, sig),
+      containerAttach: (r, o, io) => this.attach.attach(this.ctx.containers.get(r), o, io),
+      containerResize: async (r, size) => {
+        const c = this.ctx.containers.get(r);
+        if (!c.state.Running) throw new EngineError('NOT_RUNNING', c.id);
+        await this.ctx.runtime.resize(c.id, size);
+      },
+      containerArchiveStat: (r, p) => a.stat(r, p),
+      containerArchiveGet: (r, p) => a.get(r, p),
+      containerArchivePut: (r, p, t, o) => a.put(r, p, t, o),
+      containerExport: (r) => a.export(r),
+      containerChanges: (r) => a.changes(r),
+      containerPrune: (f) => this.prune(f),
+      containerCommit: notYet('commit'),
+      containerStats: notYet('stats'),
+      containerUpdate: notYet('update'),
+      imageList: (o) => i.imageList(o),
+      imageInspect: (r) => i.imageInspect(r),
+      imageHistory: (r) => i.imageHistory(r),
+      imageImport: (t, o, p) => i.imageImport(t, o, p),
+      imageLoad: (t, p) => i.imageLoad(t, p),
+      imageSave: (r) => i.imageSave(r),
+      imageTag: (r, repo, tag) => i.imageTag(r, repo, tag),
+      imageRemove: (r, o) => i.imageRemove(r, o),
+      imagePrune: (f) => i.imagePrune(f),
+      imagePull: (r, o, p, sig) => i.imagePull(r, o, p, sig),
+      imagePush: (r, o, p, sig) => i.imagePush(r, o, p, sig),
+      registryLogin: (auth) => i.registryLogin(auth),
+    };
+  }
+
+  private async prune(filters: Record<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }> {
+    const until = filters.until?.[0];
+    const cutoff = until ? (/^\d+$/.test(until) ? Number(until) * 1000 : Date.now() - parseDuration(until)) : Infinity;
+    const labels = filters.label ?? [];
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const c of this.ctx.containers.all()) {
+      if (c.state.Running || Date.parse(c.created) >= cutoff) continue;
+      const ls = c.config.Labels ?? {};
+      if (!labels.every((l) => (l.includes('=') ? ls[l.split('=')[0] ?? ''] === l.split('=').slice(1).join('=') : l in ls))) continue;
+      reclaimed += (await this.ctx.snapshotter.usage(c.id).catch(() => ({ size: 0 }))).size;
+      await this.lifecycle.remove(c.id, { force: false, volumes: false });
+      deleted.push(c.id);
+    }
+    this.ctx.events.publish('container', 'prune', '', { reclaimed: String(reclaimed) });
+    return { ContainersDeleted: deleted, SpaceReclaimed: reclaimed };
+  }
+
+  /** Stop serving; running containers are left running (live restore). */
+  async close(): Promise<void> {
+    await this.bundles.close?.();
+  }
+}
+
+/** Go duration strings as `until` filters use them: "10m", "1h30m", "24h". */
+export function parseDuration(text: string): number {
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  let matched = '';
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    total += Number(m[1]) * (units[m[2] ?? 's'] ?? 0);
+    matched += m[0];
+  }
+  if (matched !== text) throw new EngineError('BAD_PARAMETER', `invalid duration: ${text}`);
+  return total;
+}
+
+export type { Json };

@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestDaemon } from '../support/berthd.js';
+import { busyboxTar } from '../support/images.js';
+
+const d = new TestDaemon();
+
+beforeAll(async () => {
+  await d.start();
+  d.ok(['import', busyboxTar(), 'bb']);
+});
+afterAll(() => d.cleanup());
+
+describe('live restore', () => {
+  it('containers keep running across a berthd kill, exits while down are picked up, logs have no gap', async () => {
+    d.ok(['run', '-d', '--name', 'counter', 'bb', 'sh', '-c', 'i=0; while [ $i -lt 40 ]; do echo tick$i; i=$((i+1)); sleep 0.1; done']);
+    d.ok(['run', '-d', '--name', 'forever', 'bb', 'sleep', '1000']);
+    d.ok(['run', '-d', '--name', 'quick', 'bb', 'sh', '-c', 'sleep 1; exit 7']);
+    const pid = d.ok(['inspect', '-f', '{{.State.Pid}}', 'forever']);
+
+    await d.kill('SIGKILL');
+    // While berthd is down: the container process lives on, and `quick` exits.
+    expect(() => process.kill(Number(pid), 0)).not.toThrow();
+    await new Promise((r) => setTimeout(r, 4500));
+
+    await d.start();
+    expect(d.ok(['inspect', '-f', '{{.State.Status}} {{.State.Pid}}', 'forever'])).toBe(`running ${pid}`);
+    expect(d.ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'quick'])).toBe('exited 7');
+    expect(d.ok(['wait', 'counter'])).toBe('0');
+    const lines = d.ok(['logs', 'counter']).split('\n');
+    expect(lines).toEqual(Array.from({ length: 40 }, (_, i) => `tick${i}`));
+
+    // A restored container can still be stopped, and its exit is seen.
+    d.ok(['stop', '-t', '1', 'forever']);
+    expect(d.ok(['inspect', '-f', '{{.State.Status}}', 'forever'])).toBe('exited');
+  });
+
+  it('a clean SIGTERM shutdown also leaves containers running', async () => {
+    d.ok(['run', '-d', '--name', 'survivor', 'bb', 'sleep', '1000']);
+    await d.kill('SIGTERM');
+    await d.start();
+    expect(d.ok(['inspect', '-f', '{{.State.Running}}', 'survivor'])).toBe('true');
+    d.ok(['rm', '-f', 'survivor']);
+  });
+});
