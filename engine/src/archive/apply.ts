@@ -138,7 +138,8 @@ const ARCHIVE_ERRNOS = new Set(['ENOENT', 'ENAMETOOLONG', 'ELOOP', 'ENOTDIR', 'E
 function asArchiveError(err: unknown): unknown {
   if (isEngineError(err)) return err;
   const e = err as NodeJS.ErrnoException;
-  if (e.code === undefined || e.code.startsWith('Z_') || e.code.startsWith('ERR_') || ARCHIVE_ERRNOS.has(e.code)) {
+  // no code: tar-stream/fzstd parse errors; Z_*: zlib; STREAM_*: streamx aborts on a truncated tar
+  if (e.code === undefined || /^(Z_|ERR_|STREAM_)/.test(e.code) || ARCHIVE_ERRNOS.has(e.code)) {
     return new EngineError('INVALID_ARCHIVE', e.message ?? String(err));
   }
   return err;
