@@ -1,0 +1,197 @@
+'use client';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Suspense, useState } from 'react';
+import { Dialog } from '@/components/Dialog';
+import { HostPicker, useHostChoice } from '@/components/HostPicker';
+import { Icon } from '@/components/Icon';
+import { ImportImage } from '@/components/images/ImportImage';
+import { PageHead } from '@/components/PageHead';
+import { EmptyState, ErrorState, InlineError, LoadingRows, TableState } from '@/components/States';
+import { formatAgo, formatBytes, shortId } from '@/lib/format';
+import { useTRPC } from '@/lib/trpc';
+
+type ImageRow = { Id: string; RepoTags?: string[] | null; Created?: number; Size?: number; Containers?: number };
+
+function ImagesView() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const { hosts, list, chosen, select } = useHostChoice();
+  const hostId = chosen?.id ?? '';
+  const images = useQuery({ ...trpc.images.list.queryOptions({ hostId }), enabled: !!hostId });
+  const [filter, setFilter] = useState('');
+  const [tagging, setTagging] = useState<ImageRow | null>(null);
+  const [newTag, setNewTag] = useState('');
+  const [removing, setRemoving] = useState<{ image: ImageRow; ref: string } | null>(null);
+  const [force, setForce] = useState(false);
+  const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.images.list.queryKey() });
+  const tag = useMutation(trpc.images.tag.mutationOptions({ onSuccess: () => (setTagging(null), refresh()) }));
+  const remove = useMutation(trpc.images.remove.mutationOptions({ onSuccess: () => (setRemoving(null), refresh()) }));
+
+  const rows = ((images.data ?? []) as ImageRow[]).filter((i) => {
+    const q = filter.trim().toLowerCase();
+    return !q || i.Id.includes(q) || (i.RepoTags ?? []).some((t) => t.toLowerCase().includes(q));
+  });
+  const COLS = 6;
+  return (
+    <>
+      <PageHead title="Images" sub={chosen ? `On ${chosen.name}` : undefined}>
+        {list.length ? <HostPicker list={list} value={hostId} onChange={select} /> : null}
+      </PageHead>
+      {hosts.isError ? <ErrorState error={hosts.error} /> : null}
+      {chosen ? (
+        <div className="card card-body">
+          <ImportImage hostId={hostId} onDone={refresh} />
+        </div>
+      ) : null}
+      <div className="toolbar">
+        <input
+          className="input search"
+          type="search"
+          placeholder="Filter by tag or id"
+          aria-label="Filter images"
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+        />
+      </div>
+      <div className="card table-wrap">
+        <table className="table" data-testid="images-table">
+          <thead>
+            <tr>
+              <th>Tags</th>
+              <th>ID</th>
+              <th className="num">Size</th>
+              <th className="num">Containers</th>
+              <th>Created</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {hosts.isPending || (images.isPending && !!hostId) ? (
+              <LoadingRows cols={COLS} />
+            ) : !chosen ? (
+              <TableState cols={COLS}>
+                <EmptyState title="No hosts available" />
+              </TableState>
+            ) : images.isError ? (
+              <TableState cols={COLS}>
+                <ErrorState error={images.error} title={`${chosen.name} failed`} retry={() => images.refetch()} />
+              </TableState>
+            ) : rows.length === 0 ? (
+              <TableState cols={COLS}>
+                <EmptyState title={filter ? 'No images match' : 'No images on this host'}>
+                  Import a tarball above, or pull one from a registry with the engine CLI.
+                </EmptyState>
+              </TableState>
+            ) : (
+              rows.map((i) => {
+                const tags = (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+                return (
+                  <tr key={i.Id} data-testid="image-row">
+                    <td>
+                      {tags.length ? tags.map((t) => <span key={t} className="chip">{t}</span>) : <span className="faint">untagged</span>}
+                    </td>
+                    <td className="mono">{shortId(i.Id)}</td>
+                    <td className="num">{formatBytes(i.Size)}</td>
+                    <td className="num">{i.Containers != null && i.Containers >= 0 ? i.Containers : '—'}</td>
+                    <td className="muted nowrap">{formatAgo(i.Created)}</td>
+                    <td className="nowrap" style={{ textAlign: 'right' }}>
+                      <button type="button" className="btn sm ghost" onClick={() => (setTagging(i), setNewTag(''))}>
+                        <Icon name="tag" size={12} /> Tag
+                      </button>
+                      <button
+                        type="button"
+                        className="btn sm ghost danger"
+                        onClick={() => (setRemoving({ image: i, ref: tags[0] ?? i.Id }), setForce(false))}
+                      >
+                        <Icon name="trash" size={12} /> Remove
+                      </button>
+                    </td>
+                  </tr>
+                );
+              })
+            )}
+          </tbody>
+        </table>
+      </div>
+      <Dialog
+        open={!!tagging}
+        title="Tag image"
+        onClose={() => setTagging(null)}
+        footer={
+          <>
+            <button type="button" className="btn" onClick={() => setTagging(null)}>
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="btn primary"
+              disabled={!newTag.trim() || tag.isPending}
+              onClick={() => {
+                const t = newTag.trim();
+                const at = t.lastIndexOf(':');
+                const hasTag = at > t.lastIndexOf('/');
+                tagging &&
+                  tag.mutate({
+                    hostId,
+                    id: tagging.Id,
+                    repo: hasTag ? t.slice(0, at) : t,
+                    tag: hasTag ? t.slice(at + 1) : 'latest',
+                  });
+              }}
+            >
+              Tag
+            </button>
+          </>
+        }
+      >
+        <div className="muted mono">{tagging ? (tagging.RepoTags?.[0] ?? shortId(tagging.Id)) : ''}</div>
+        <div className="field">
+          <label htmlFor="new-tag">New reference</label>
+          <input
+            id="new-tag"
+            className="input mono"
+            placeholder="registry.local:5000/team/app:1.2"
+            value={newTag}
+            onChange={(e) => setNewTag(e.target.value)}
+          />
+        </div>
+        <InlineError error={tag.error} />
+      </Dialog>
+      <Dialog
+        open={!!removing}
+        title="Remove image?"
+        onClose={() => setRemoving(null)}
+        footer={
+          <>
+            <button type="button" className="btn" onClick={() => setRemoving(null)}>
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="btn primary"
+              disabled={remove.isPending}
+              onClick={() => removing && remove.mutate({ hostId, id: removing.ref, force })}
+            >
+              Remove
+            </button>
+          </>
+        }
+      >
+        <div className="mono">{removing?.ref}</div>
+        <label className="check">
+          <input type="checkbox" checked={force} onChange={(e) => setForce(e.target.checked)} /> Force (also untag other
+          references, remove even if stopped containers use it)
+        </label>
+        <InlineError error={remove.error} />
+      </Dialog>
+    </>
+  );
+}
+
+export default function ImagesPage() {
+  return (
+    <Suspense>
+      <ImagesView />
+    </Suspense>
+  );
+}
