@@ -71,9 +71,9 @@ export function Sidebar({
       ) : null}
       <div className="sidebar-foot">
         <div className="row">
-          <span className="truncate grow" data-testid="current-user" title={username}>
+          <Link href="/account" className="truncate grow" data-testid="current-user" title="Account settings">
             {username ?? '…'}
-          </span>
+          </Link>
           {isAdmin ? <span className="badge accent plain">admin</span> : null}
         </div>
         <div className="row">

@@ -2,6 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import type { ReactNode } from 'react';
+import { ChangePasswordForm } from '@/components/account/ChangePasswordForm';
 import { Sidebar } from '@/components/Sidebar';
 import { ErrorState, LoadingBlock } from '@/components/States';
 import { errorCode } from '@/lib/errors';
@@ -27,6 +28,19 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
   }
   if (me.isError) {
     return <ErrorState error={me.error} title="Cannot reach the Berth gateway" retry={() => me.refetch()} />;
+  }
+  if (me.data.mustChangePassword) {
+    return (
+      <div className="login-wrap">
+        <div className="login-card">
+          <div className="brand" style={{ padding: 0 }}>
+            <span className="brand-mark">B</span>
+            Choose a new password
+          </div>
+          <ChangePasswordForm forced />
+        </div>
+      </div>
+    );
   }
   return (
     <div className="shell">

@@ -1,0 +1,145 @@
+// The console end to end, in real Chromium against the real gateway and a real engine:
+// sign in, see the host, run a container from the form, use its terminal, find and replay the
+// recorded session, and check that a viewer cannot open a terminal.
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runContainer, signIn, signOut, terminalText, waitForTerminalLine } from './harness/console';
+import { type Stack, startStack } from './harness/stack';
+
+const ADMIN_PASSWORD = 'e2e-admin-password-1';
+const VIEWER = { user: 'vera', password: 'initial-viewer-pw', newPassword: 'vera-changed-pw-1' };
+const CONTAINER = 'e2e-shell-target';
+
+let stack: Stack;
+let context: BrowserContext;
+let page: Page;
+let base: string;
+let containerUrl = '';
+let sessionId = '';
+
+beforeAll(async () => {
+  stack = await startStack();
+  base = stack.gateway.url;
+  context = await stack.browser.newContext({ viewport: { width: 1440, height: 900 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  page = await context.newPage();
+});
+
+afterAll(async () => {
+  await context?.close();
+  await stack?.stop();
+});
+
+describe('console', () => {
+  it('signs in (changing the bootstrap password) and shows the local host as up', async () => {
+    await signIn(page, base, stack.gateway.adminUser, stack.gateway.adminPassword, ADMIN_PASSWORD);
+    await page.goto(`${base}/`);
+    const host = page.getByTestId('host-row').first();
+    await host.waitFor();
+    await expect.poll(() => host.getAttribute('data-status'), { timeout: 20_000 }).toBe('up');
+    expect(await host.locator('td').nth(2).innerText()).not.toBe('—'); // engine version shown
+  });
+
+  it('runs a container from the form and lists it as running', async () => {
+    await runContainer(page, base, { image: 'busybox:latest', name: CONTAINER, command: 'sleep 3600', env: 'GREETING=hi' });
+    containerUrl = new URL(page.url()).pathname;
+    await page.goto(`${base}/containers`);
+    const row = page.locator(`[data-testid="container-row"][data-name="${CONTAINER}"]`);
+    await row.waitFor();
+    await expect.poll(() => row.getAttribute('data-state'), { timeout: 20_000 }).toBe('running');
+  });
+
+  it('opens a recorded terminal, runs echo hi and sees hi', async () => {
+    await page.goto(`${base}${containerUrl}?tab=terminal`);
+    await page.getByTestId('terminal-open').click();
+    await page.getByTestId('recorded-marker').waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.getByTestId('terminal-state').innerText(), { timeout: 20_000 }).toBe('connected');
+    await page.getByTestId('terminal').click();
+    await page.keyboard.type('echo hi');
+    await page.keyboard.press('Enter');
+    const text = await waitForTerminalLine(page, 'terminal', 'hi');
+    expect(text).toContain('echo hi');
+    // The renderer is recorded on the element: WebGL where available, the DOM fallback otherwise.
+    expect(['webgl', 'dom']).toContain(await page.getByTestId('terminal').getAttribute('data-renderer'));
+    await page.getByTestId('terminal-close').click();
+    await expect.poll(() => page.getByTestId('terminal-panel').getAttribute('data-state')).toBe('closed');
+  });
+
+  it('lists the session in shell sessions and the audit log, and replays it to show hi again', async () => {
+    await page.goto(`${base}/shells`);
+    const row = page.getByTestId('shell-row').first();
+    await row.waitFor();
+    sessionId = (await row.getAttribute('data-session')) ?? '';
+    expect(sessionId).not.toBe('');
+    await expect.poll(() => row.getAttribute('data-live'), { timeout: 20_000 }).toBe('false');
+
+    await page.goto(`${base}/audit?action=shells.open`);
+    await page.locator('[data-testid="audit-row"][data-action="shells.open"]').first().waitFor();
+
+    await page.goto(`${base}/shells/${sessionId}`);
+    const player = page.getByTestId('replay-player');
+    await expect.poll(() => player.getAttribute('data-ready'), { timeout: 20_000 }).toBe('true');
+    await page.getByTestId('replay-toggle').click();
+    await waitForTerminalLine(page, 'replay-terminal', 'hi', 30_000);
+    // Seeking back to the start clears the screen; playing again brings the output back.
+    await page.getByTestId('replay-seek').evaluate((el) => {
+      // React listens for input events; set the value through the native setter like a drag would.
+      const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')?.set;
+      setter?.call(el, '0');
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    expect(await terminalText(page, 'replay-terminal')).not.toContain('echo hi');
+  });
+
+  it('verifies the audit chain', async () => {
+    await page.goto(`${base}/audit`);
+    await page.getByTestId('audit-verify').click();
+    await expect.poll(() => page.getByTestId('audit-verify-result').innerText(), { timeout: 20_000 }).toMatch(/^intact/);
+  });
+
+  it('shows an unreachable host as failed, not as an empty list', async () => {
+    await page.goto(`${base}/hosts`);
+    await page.getByRole('button', { name: 'Add host' }).click();
+    await page.getByLabel('Name').fill('ghost');
+    await page.getByLabel('Engine endpoint').fill('unix:///nonexistent/berthd.sock');
+    await page.getByRole('button', { name: 'Add host', exact: true }).last().click();
+    await page.getByRole('link', { name: 'ghost' }).waitFor();
+    await page.goto(`${base}/containers`);
+    const failed = page.getByTestId('failed-host');
+    await failed.waitFor({ timeout: 30_000 });
+    expect(await failed.innerText()).toMatch(/ghost failed/);
+    // The reachable host's containers are still listed next to the failure.
+    await page.locator(`[data-testid="container-row"][data-name="${CONTAINER}"]`).waitFor();
+  });
+
+  it('does not let a viewer open a terminal', async () => {
+    // Admin: create the user, a team, and grant the team viewer on the host.
+    await page.goto(`${base}/users`);
+    await page.getByRole('button', { name: 'New user' }).click();
+    await page.getByLabel('Username').fill(VIEWER.user);
+    await page.getByLabel('Initial password').fill(VIEWER.password);
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.locator(`[data-testid="user-row"][data-user="${VIEWER.user}"]`).waitFor();
+    await page.getByLabel('Team name').fill('watchers');
+    await page.getByRole('button', { name: 'New team' }).click();
+    const team = page.locator('[data-testid="team-card"][data-team="watchers"]');
+    await team.waitFor();
+    await team.getByLabel('User to add').selectOption({ label: VIEWER.user });
+    await team.getByRole('button', { name: 'Add', exact: true }).click();
+    await team.getByText(VIEWER.user).first().waitFor();
+    await team.getByLabel('Host to grant').selectOption({ index: 1 });
+    await team.getByLabel('Role').selectOption('viewer');
+    await team.getByRole('button', { name: 'Grant' }).click();
+    await team.getByText('viewer', { exact: true }).waitFor();
+    await signOut(page);
+
+    await signIn(page, base, VIEWER.user, VIEWER.password, VIEWER.newPassword);
+    await page.goto(`${base}${containerUrl}?tab=terminal`);
+    const open = page.getByTestId('terminal-open');
+    await open.waitFor();
+    if (await open.isEnabled()) await open.click();
+    await page.getByTestId('terminal-error').waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId('terminal-error').innerText()).toMatch(/cannot open a terminal/i);
+    expect(await page.getByTestId('recorded-marker').count()).toBe(0);
+  });
+});
