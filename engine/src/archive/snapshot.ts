@@ -11,12 +11,13 @@ import { type ApplyOptions, type ApplyResult, applyLayer } from './apply.js';
  */
 export async function applyLayerToSnapshot(
   snapshotter: Snapshotter,
-  name: string,
+  /** The committed snapshot's name, or a function of the result when it depends on the diffID. */
+  name: string | ((result: ApplyResult) => string),
   parent: string | undefined,
   source: Readable | AsyncIterable<Uint8Array>,
   opts: ApplyOptions & { expectedDiffId?: string; labels?: Record<string, string> } = {},
 ): Promise<ApplyResult> {
-  const key = `extract-${process.hrtime.bigint()}-${name}`;
+  const key = `extract-${process.hrtime.bigint()}`;
   const mounts = await snapshotter.prepare(key, parent);
   try {
     const { upper, lowers } = mountDirs(mounts);
@@ -24,7 +25,13 @@ export async function applyLayerToSnapshot(
     if (opts.expectedDiffId !== undefined && result.diffId !== opts.expectedDiffId) {
       throw new EngineError('DIGEST_MISMATCH', opts.expectedDiffId, result.diffId);
     }
-    await snapshotter.commit(name, key, {
+    const target = typeof name === 'string' ? name : name(result);
+    if (await snapshotter.stat(target)) {
+      // the same layer was unpacked meanwhile (or imported twice): keep the existing snapshot
+      await snapshotter.remove(key);
+      return result;
+    }
+    await snapshotter.commit(target, key, {
       ...opts.labels,
       'berth.layer.diffid': result.diffId,
       'berth.layer.size': String(result.size),

@@ -1,3 +1,4 @@
+// HELPER NOTE (temporary, the lead removes it): several helpers share this checkout. Before anything else read /tmp/common.md and follow it (git commits with flock, own paths only, never git add -A).
 import type { Readable } from 'node:stream';
 import type { Mount } from '../snapshots/types.js';
 import type { ImageConfig, ImageManifest } from '../types/oci.js';
@@ -13,6 +14,8 @@ export interface ImageRecord {
   /** chainIDs of the committed snapshots, bottom first. */
   chainIds: string[];
   lastTagTime?: string;
+  /** The image this one was committed or built on here (Docker's local `Parent`); absent for pulled/loaded images. */
+  parent?: string;
 }
 
 export interface ImageWithConfig extends ImageRecord {
@@ -53,6 +56,15 @@ export interface ImageFilters {
   [key: string]: string[];
 }
 
+/** A container that uses an image, as the daemon reports it to the image store. */
+export interface ImageUser {
+  containerId: string;
+  running: boolean;
+}
+
+/** Given by the daemon: which container (if any) uses an image; running ones take precedence. */
+export type ImageInUseFn = (imageId: string) => ImageUser | undefined | Promise<ImageUser | undefined>;
+
 /**
  * images: the image store in Docker's terms, built on content + snapshots.
  * `inUse` is given by the daemon so the store can refuse to remove an image a container uses.
@@ -79,7 +91,24 @@ export interface ImageService {
     key: string,
     parentImageId: string | undefined,
     config: ImageConfig,
-    opts: { reference?: string; createdBy?: string; comment?: string; emptyLayer?: boolean },
+    opts: {
+      reference?: string;
+      createdBy?: string;
+      comment?: string;
+      author?: string;
+      emptyLayer?: boolean;
+      /** Layer blob compression (default gzip, as dockerd/containerd write). */
+      compression?: 'gzip' | 'none';
+    },
   ): Promise<ImageRecord>;
   diskUsage(): Promise<{ layersSize: number }>;
+  /**
+   * Register an image whose manifest, config and layer blobs are already in the content store
+   * (used by registry pulls): unpacks the layers not yet unpacked, records the image, tags it.
+   */
+  createFromManifest(
+    manifestDigest: string,
+    opts: { reference?: string; repoDigest?: string },
+    progress?: ProgressFn,
+  ): Promise<ImageRecord>;
 }
