@@ -1,0 +1,328 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EngineError } from '../errors.js';
+import { readJson, writeJsonAtomic } from '../metadata/atomic.js';
+import { fileMounts, writeContainerFiles } from './container-files.js';
+import type { DnsResolver } from './dns.js';
+import { addEndpoint, type ChainOptions, delEndpoint, LOOPBACK } from './endpoint.js';
+import type { NetworkManager } from './manager.js';
+import { createNetns, deleteNetns, netnsName } from './netns.js';
+import { portRequests, reservePorts } from './ports.js';
+import type { PortProxy } from './proxy.js';
+import { buildNetworkSettings, type NetworkSettings } from './settings.js';
+import type {
+  ContainerNetState,
+  ContainerNetworkConfig,
+  ContainerNetworkStart,
+  EndpointConfig,
+  NetworkInspect,
+  NetworkRecord,
+} from './types.js';
+
+const forbidden = (msg: string) => new EngineError('FORBIDDEN', msg);
+const bad = (msg: string) => new EngineError('BAD_PARAMETER', msg);
+
+/**
+ * Each container's side of networking: which networks it is on (kept from create to rm), and
+ * while it runs its namespace, CNI endpoints, published ports and /etc files.
+ */
+export class ContainerNetworking {
+  private readonly states = new Map<string, ContainerNetState>();
+  private readonly proxies = new Map<string, PortProxy[]>();
+  private readonly dir: string;
+
+  constructor(
+    private readonly mgr: NetworkManager,
+    private readonly chain: ChainOptions,
+  ) {
+    this.dir = join(mgr.dir, 'containers');
+  }
+
+  /** After a daemon restart: reload states, re-open port proxies of containers whose namespace is still there. */
+  async restore(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    for (const f of await readdir(this.dir)) {
+      const st = await readJson<ContainerNetState>(join(this.dir, f));
+      if (!st) continue;
+      this.states.set(st.id, st);
+      const live = st.live;
+      if (!live) continue;
+      if (live.netnsName && live.netnsPath && !existsSync(live.netnsPath)) {
+        await this.stop(st.id).catch((err) => this.mgr.opts.log?.warn({ err, id: st.id }, 'stale network state'));
+        continue;
+      }
+      const first = Object.values(live.endpoints)[0];
+      if (live.ports.length > 0 && first) {
+        const reqs = live.ports.map((p) => ({ ...p, hostPorts: [p.hostPort, p.hostPort] as [number, number] }));
+        const { proxies } = await reservePorts(reqs).catch(() => ({ proxies: [] as PortProxy[] }));
+        proxies.forEach((p, i) => p.setTarget(first.ip, live.ports[i]!.containerPort));
+        this.proxies.set(st.id, proxies);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const list of this.proxies.values()) await Promise.all(list.map((p) => p.close()));
+    this.proxies.clear();
+  }
+
+  private get(id: string): ContainerNetState {
+    const st = this.states.get(id);
+    if (!st) throw new EngineError('NO_SUCH_CONTAINER', id);
+    return st;
+  }
+
+  private async save(st: ContainerNetState): Promise<void> {
+    this.states.set(st.id, st);
+    await writeJsonAtomic(join(this.dir, `${st.id}.json`), st);
+  }
+
+  /** At container create: resolve its network mode and endpoint settings (Docker's checks and errors). */
+  async create(id: string, config: ContainerNetworkConfig): Promise<void> {
+    const mode = !config.networkMode || config.networkMode === 'default' ? 'bridge' : config.networkMode;
+    const networks: Record<string, EndpointConfig> = {};
+    if (mode.startsWith('container:')) {
+      const target = mode.slice('container:'.length);
+      if (!this.states.has(target)) throw new EngineError('NO_SUCH_CONTAINER', target);
+    } else {
+      const primary = this.mgr.find(mode);
+      const eps = config.endpointsConfig ?? {};
+      networks[primary.Id] = eps[mode] ?? eps[primary.Name] ?? eps[primary.Id] ?? {};
+      for (const [ref, cfg] of Object.entries(eps)) {
+        const net = this.mgr.find(ref);
+        if (net.Id === primary.Id) continue;
+        if (primary.Driver !== 'bridge' || net.Driver !== 'bridge') {
+          throw bad(`conflicting options: cannot attach both user-defined and non-user-defined network-modes`);
+        }
+        networks[net.Id] = cfg;
+      }
+      for (const [netId, cfg] of Object.entries(networks)) this.checkEndpoint(this.mgr.find(netId), cfg);
+    }
+    await mkdir(this.dir, { recursive: true });
+    await this.save({ id, config: { ...config, networkMode: mode }, networks });
+  }
+
+  private checkEndpoint(net: NetworkRecord, cfg: EndpointConfig): void {
+    const custom = net.Driver === 'bridge' && net.Name !== 'bridge';
+    if (cfg.Aliases?.length && !custom) throw bad('network-scoped alias is supported only for containers in user defined networks');
+    if (cfg.IPAMConfig?.IPv4Address) {
+      if (!custom) throw bad('user specified IP address is supported on user defined networks only');
+      if (!net.userSubnet) throw bad('user specified IP address is supported only when connecting to networks with user configured subnets');
+    }
+  }
+
+  /**
+   * Before the task is created: namespace, loopback, endpoints (the first network is eth0 and
+   * carries the published ports), DNS names, then hosts/resolv.conf/hostname in `filesDir`.
+   */
+  async start(id: string, opts: { filesDir: string }): Promise<ContainerNetworkStart> {
+    const st = this.get(id);
+    if (st.live) return { netnsPath: st.live.netnsPath, mounts: fileMounts(st.live.filesDir ?? opts.filesDir) };
+    const mode = st.config.networkMode ?? 'bridge';
+    if (mode.startsWith('container:')) {
+      const target = this.states.get(mode.slice('container:'.length));
+      if (!target?.live) throw new EngineError('CONFLICT', `cannot join network of a non running container: ${mode.slice(10)}`);
+      st.live = { netnsPath: target.live.netnsPath, endpoints: {}, ports: [], filesDir: target.live.filesDir };
+      await this.save(st);
+      return { netnsPath: target.live.netnsPath, mounts: fileMounts(target.live.filesDir ?? opts.filesDir) };
+    }
+    const nets = Object.keys(st.networks).map((n) => this.mgr.find(n));
+    const hostMode = nets[0]?.Driver === 'host';
+    const fileInput = {
+      config: st.config,
+      hostMode,
+      hostGatewayIp: this.mgr.hostGatewayIp(),
+      hostResolvConf: this.mgr.resolvConf,
+      hostHostsPath: this.mgr.opts.hostsPath ?? '/etc/hosts',
+    };
+    await mkdir(opts.filesDir, { recursive: true });
+    if (hostMode) {
+      st.live = { netnsPath: null, endpoints: {}, ports: [], filesDir: opts.filesDir };
+      await this.save(st);
+      return { netnsPath: null, mounts: await writeContainerFiles(opts.filesDir, fileInput) };
+    }
+    const name = netnsName(id);
+    const path = await createNetns(name);
+    st.live = { netnsName: name, netnsPath: path, endpoints: {}, ports: [], filesDir: opts.filesDir };
+    try {
+      await this.mgr.cni.add(LOOPBACK, { containerId: id, netns: path, ifname: 'lo' });
+      const bridged = nets.filter((n) => n.Driver === 'bridge');
+      if (bridged.length > 0) {
+        const { mappings, proxies } = await reservePorts(portRequests(st.config.hostConfig, st.config.exposedPorts));
+        this.proxies.set(id, proxies);
+        st.live.ports = mappings;
+        for (const [i, net] of bridged.entries()) {
+          const cfg = st.networks[net.Id] ?? {};
+          const ep = await addEndpoint(
+            this.mgr.cni,
+            net,
+            { containerId: id, netnsPath: path, ifname: `eth${i}`, ipv4: cfg.IPAMConfig?.IPv4Address, aliases: this.aliases(net, cfg, id), ports: i === 0 ? mappings : [] },
+            this.chain,
+          );
+          st.live.endpoints[net.Id] = ep;
+          if (i === 0) proxies.forEach((p, j) => p.setTarget(ep.ip, mappings[j]!.containerPort));
+        }
+      }
+      const first = Object.values(st.live.endpoints)[0];
+      const firstNet = bridged[0];
+      const embeddedDns = firstNet && firstNet.Name !== 'bridge' ? this.mgr.dnsAddress(firstNet.Id) : undefined;
+      const mounts = await writeContainerFiles(opts.filesDir, { ...fileInput, ip: first?.ip, embeddedDns });
+      await this.save(st);
+      return { netnsPath: path, mounts };
+    } catch (err) {
+      await this.stop(id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private aliases(net: NetworkRecord, cfg: EndpointConfig, id: string): string[] {
+    if (net.Name === 'bridge') return [];
+    const short = id.slice(0, 12);
+    return [...(cfg.Aliases ?? []).filter((a) => a !== short), short];
+  }
+
+  /** After the task exited (or on a failed start): release ports, endpoints and the namespace. Idempotent. */
+  async stop(id: string): Promise<void> {
+    const st = this.states.get(id);
+    const live = st?.live;
+    if (!st || !live) return;
+    const proxies = this.proxies.get(id) ?? [];
+    this.proxies.delete(id);
+    await Promise.all(proxies.map((p) => p.close()));
+    let firstErr: unknown;
+    if (live.netnsName && live.netnsPath) {
+      for (const ep of Object.values(live.endpoints).reverse()) {
+        await delEndpoint(this.mgr.cni, ep, id, live.netnsPath).catch((err) => {
+          firstErr ??= err;
+        });
+      }
+      await deleteNetns(live.netnsName).catch((err) => {
+        firstErr ??= err;
+      });
+    }
+    st.live = undefined;
+    await this.save(st);
+    if (firstErr) this.mgr.opts.log?.warn({ err: firstErr, id }, 'network teardown incomplete');
+  }
+
+  /** At container removal: tear down and forget. */
+  async remove(id: string): Promise<void> {
+    await this.stop(id);
+    this.states.delete(id);
+    await rm(join(this.dir, `${id}.json`), { force: true });
+  }
+
+  async rename(id: string, name: string): Promise<void> {
+    const st = this.get(id);
+    st.config = { ...st.config, name };
+    await this.save(st);
+  }
+
+  /** `docker network connect`: recorded for a stopped container, attached at once to a running one. */
+  async connect(netRef: string, id: string, cfg: EndpointConfig = {}): Promise<void> {
+    const net = this.mgr.find(netRef);
+    const st = this.get(id);
+    const mode = st.config.networkMode ?? 'bridge';
+    const current = Object.keys(st.networks).map((n) => this.mgr.store.tryFind(n));
+    if (mode.startsWith('container:')) {
+      throw forbidden('container sharing network namespace with another container or host cannot be connected to any other network');
+    }
+    if (net.Driver !== 'bridge' || current.some((n) => n && n.Driver !== 'bridge')) {
+      throw forbidden(`container cannot be disconnected from host network or connected to host network`);
+    }
+    if (st.networks[net.Id]) throw forbidden(`endpoint with name ${st.config.name} already exists in network ${net.Name}`);
+    this.checkEndpoint(net, cfg);
+    st.networks[net.Id] = cfg;
+    const live = st.live;
+    if (live?.netnsPath) {
+      const used = new Set(Object.values(live.endpoints).map((e) => e.ifname));
+      let n = 0;
+      while (used.has(`eth${n}`)) n++;
+      try {
+        live.endpoints[net.Id] = await addEndpoint(
+          this.mgr.cni,
+          net,
+          { containerId: id, netnsPath: live.netnsPath, ifname: `eth${n}`, ipv4: cfg.IPAMConfig?.IPv4Address, aliases: this.aliases(net, cfg, id), ports: [] },
+          this.chain,
+        );
+      } catch (err) {
+        delete st.networks[net.Id];
+        throw err;
+      }
+    }
+    await this.save(st);
+  }
+
+  /** `docker network disconnect`. */
+  async disconnect(netRef: string, id: string): Promise<void> {
+    const net = this.mgr.find(netRef);
+    const st = this.get(id);
+    if (!st.networks[net.Id]) throw forbidden(`container ${id} is not connected to network ${net.Name}`);
+    if (net.Driver !== 'bridge') throw forbidden('container cannot be disconnected from host network or connected to host network');
+    const ep = st.live?.endpoints[net.Id];
+    if (st.live && ep && st.live.netnsPath) {
+      if (ep.capabilityArgs.portMappings) {
+        await Promise.all((this.proxies.get(id) ?? []).map((p) => p.close()));
+        this.proxies.delete(id);
+        st.live.ports = [];
+      }
+      await delEndpoint(this.mgr.cni, ep, id, st.live.netnsPath);
+      delete st.live.endpoints[net.Id];
+    }
+    delete st.networks[net.Id];
+    await this.save(st);
+  }
+
+  settings(id: string): NetworkSettings {
+    return buildNetworkSettings(this.get(id), (n) => this.mgr.store.tryFind(n));
+  }
+
+  /** The namespace path of a running container (null: host), undefined when not running. */
+  netnsPath(id: string): string | null | undefined {
+    return this.states.get(id)?.live?.netnsPath;
+  }
+
+  anyLive(): boolean {
+    return [...this.states.values()].some((s) => s.live && Object.keys(s.live.endpoints).length > 0);
+  }
+
+  /** network inspect's Containers map. */
+  endpointsOn(networkId: string): NetworkInspect['Containers'] {
+    const out: NetworkInspect['Containers'] = {};
+    for (const st of this.states.values()) {
+      const ep = st.live?.endpoints[networkId];
+      if (!ep) continue;
+      out[st.id] = { Name: st.config.name, EndpointID: ep.endpointId, MacAddress: ep.mac, IPv4Address: `${ep.ip}/${ep.prefixLen}`, IPv6Address: '' };
+    }
+    return out;
+  }
+
+  /** Names on one network for its DNS server: container name, aliases, short ID; `name.network` too. */
+  resolverFor(net: NetworkRecord): DnsResolver {
+    const live = () =>
+      [...this.states.values()].flatMap((st) => {
+        const ep = st.live?.endpoints[net.Id];
+        return ep ? [{ st, ep }] : [];
+      });
+    const suffix = `.${net.Name.toLowerCase()}`;
+    return {
+      lookup: (name) => {
+        const n = name.endsWith(suffix) ? name.slice(0, -suffix.length) : name;
+        const ips = live()
+          .filter(({ st, ep }) => st.id === n || [st.config.name, ...ep.aliases].some((a) => a.toLowerCase() === n))
+          .map(({ ep }) => ep.ip);
+        return ips.length > 0 ? ips : undefined;
+      },
+      reverse: (ip) => {
+        const hit = live().find(({ ep }) => ep.ip === ip);
+        return hit ? `${hit.st.config.name}${suffix}` : undefined;
+      },
+      upstreams: (clientIp) => {
+        const hit = live().find(({ ep }) => ep.ip === clientIp);
+        const own = hit?.st.config.hostConfig?.Dns;
+        return own?.length ? own : this.mgr.upstreams();
+      },
+    };
+  }
+}

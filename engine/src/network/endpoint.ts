@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { EngineError } from '../errors.js';
+import { type Cni, CNI_VERSION, type NetworkConfList, type PluginConf } from './cni.js';
+import { splitAddress } from './ipam.js';
+import { portmapArgs } from './ports.js';
+import type { EndpointState, NetworkRecord, PortMapping } from './types.js';
+
+/** How berthd chains the standard plugins for a bridge network. */
+export interface ChainOptions {
+  /** host-local's state directory (berthd's own, not /var/lib/cni). */
+  ipamDir: string;
+  /** Add CNI's firewall plugin, so FORWARD allows the container even where its policy is DROP (e.g. next to dockerd). */
+  firewall: boolean;
+  /** Publish ports through CNI's portmap (iptables DNAT) as well as the userland proxy. */
+  portmap: boolean;
+}
+
+export const LOOPBACK: NetworkConfList = { cniVersion: CNI_VERSION, name: 'berth-loopback', plugins: [{ type: 'loopback' }] };
+
+/** The configuration list for one attachment to a bridge network. */
+export function bridgeConfList(net: NetworkRecord, opts: ChainOptions, withPorts: boolean): NetworkConfList {
+  const cfg = net.IPAM.Config[0];
+  if (!cfg || !net.bridge) throw new EngineError('INTERNAL', `network ${net.Name} has no subnet`);
+  const masquerade = !net.Internal && net.Options['com.docker.network.bridge.enable_ip_masquerade'] !== 'false';
+  const mtu = Number(net.Options['com.docker.network.driver.mtu'] ?? 0);
+  const range: Record<string, string> = { subnet: cfg.Subnet, gateway: cfg.Gateway };
+  if (cfg.IPRange) {
+    // host-local takes a start/end; Docker's --ip-range is a CIDR inside the subnet.
+    const [start, end] = rangeBounds(cfg.IPRange, cfg.Subnet);
+    range.rangeStart = start;
+    range.rangeEnd = end;
+  }
+  const plugins: PluginConf[] = [
+    {
+      type: 'bridge',
+      bridge: net.bridge,
+      isGateway: true,
+      ipMasq: masquerade,
+      hairpinMode: true,
+      ...(mtu > 0 ? { mtu } : {}),
+      capabilities: { ips: true },
+      ipam: {
+        type: 'host-local',
+        ranges: [[range]],
+        // Internal networks get no default route: nothing leaves the bridge (Docker's --internal).
+        routes: net.Internal ? [] : [{ dst: '0.0.0.0/0' }],
+        dataDir: opts.ipamDir,
+      },
+    },
+  ];
+  if (opts.firewall) plugins.push({ type: 'firewall', backend: 'iptables' });
+  if (withPorts && opts.portmap) plugins.push({ type: 'portmap', capabilities: { portMappings: true }, snat: true });
+  return { cniVersion: CNI_VERSION, name: `berth-${net.Id.slice(0, 12)}`, plugins };
+}
+
+/** host-local takes a start/end address; clip the --ip-range CIDR to the subnet's host addresses. */
+function rangeBounds(ipRange: string, subnet: string): [string, string] {
+  const span = (cidr: string): [number, number] => {
+    const [ip = '', len = '32'] = cidr.split('/');
+    const n = ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+    const size = 2 ** (32 - Number(len));
+    const base = n - (n % size);
+    return [base, base + size - 1];
+  };
+  const [r0, r1] = span(ipRange);
+  const [s0, s1] = span(subnet);
+  const toIp = (v: number) => [24, 16, 8, 0].map((s) => (v >>> s) & 255).join('.');
+  return [toIp(Math.max(r0, s0 + 1)), toIp(Math.min(r1, s1 - 1))];
+}
+
+export interface AddEndpointOptions {
+  containerId: string;
+  netnsPath: string;
+  ifname: string;
+  ipv4?: string;
+  aliases: string[];
+  ports: PortMapping[];
+}
+
+/** CNI ADD of one container interface on a bridge network. */
+export async function addEndpoint(cni: Cni, net: NetworkRecord, o: AddEndpointOptions, chain: ChainOptions): Promise<EndpointState> {
+  const conf = bridgeConfList(net, chain, o.ports.length > 0);
+  const prefix = net.IPAM.Config[0]?.Subnet.split('/')[1] ?? '16';
+  const capabilityArgs: Record<string, unknown> = {};
+  if (o.ipv4) capabilityArgs.ips = [`${o.ipv4}/${prefix}`];
+  if (o.ports.length > 0) capabilityArgs.portMappings = portmapArgs(o.ports);
+  const att = { containerId: o.containerId, netns: o.netnsPath, ifname: o.ifname, capabilityArgs };
+  const result = await cni.add(conf, att);
+  const ipEntry = result.ips?.[0];
+  if (!ipEntry) {
+    await cni.del(conf, att, result).catch(() => undefined);
+    throw new EngineError('INTERNAL', `network ${net.Name}: no address assigned`);
+  }
+  const { ip, prefixLen } = splitAddress(ipEntry.address);
+  const iface = result.interfaces?.find((i) => i.sandbox && i.name === o.ifname);
+  return {
+    networkId: net.Id,
+    endpointId: randomBytes(32).toString('hex'),
+    ifname: o.ifname,
+    ip,
+    prefixLen,
+    gateway: ipEntry.gateway ?? net.IPAM.Config[0]?.Gateway ?? '',
+    mac: iface?.mac ?? '',
+    aliases: o.aliases,
+    conf,
+    result,
+    capabilityArgs,
+  };
+}
+
+/** CNI DEL of an endpoint (releases its address, veth, NAT and firewall rules). */
+export async function delEndpoint(cni: Cni, ep: EndpointState, containerId: string, netnsPath: string): Promise<void> {
+  await cni.del(ep.conf, { containerId, netns: netnsPath, ifname: ep.ifname, capabilityArgs: ep.capabilityArgs }, ep.result);
+}
