@@ -3,13 +3,13 @@ import type { AppRouter } from '@berth/gateway/router';
 import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
 import { type ReactNode, useState } from 'react';
-import { errorCode } from '@/lib/errors';
+import { errorCode, isSignedOut } from '@/lib/errors';
 import { TRPCProvider } from '@/lib/trpc';
 
 // A signed-out session can surface from any query or mutation; send the user to sign in once,
 // keeping where they were so they come back to it.
 function redirectToLogin(error: unknown) {
-  if (errorCode(error) !== 'UNAUTHORIZED' || typeof window === 'undefined') return;
+  if (!isSignedOut(error) || typeof window === 'undefined') return;
   if (window.location.pathname.startsWith('/login')) return;
   const next = encodeURIComponent(window.location.pathname + window.location.search);
   window.location.assign(`/login?next=${next}`);
@@ -23,7 +23,8 @@ function makeQueryClient() {
       queries: {
         staleTime: 5_000,
         // Auth and role errors will not fix themselves by retrying.
-        retry: (count, error) => !['UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_REQUEST'].includes(errorCode(error) ?? '') && count < 2,
+        retry: (count, error) =>
+          !['UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_REQUEST'].includes(errorCode(error) ?? '') && count < 2,
       },
     },
   });

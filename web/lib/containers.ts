@@ -1,7 +1,7 @@
 // Pure logic behind the all-hosts container table: flatten per-host results, filter, sort.
 // Kept free of React so it is unit-tested and benchmarked directly (bench/web-containers.ts).
 
-export type PortRow = { privatePort: number; publicPort?: number; type: string; ip?: string };
+export type PortRow = { privatePort: number; publicPort: number | null; type: string; ip: string | null };
 
 export type ContainerRow = {
   key: string; // hostId/id — unique across hosts
@@ -104,24 +104,24 @@ export function formatPorts(ports: readonly PortRow[]): string[] {
   return [...seen];
 }
 
-/** The engine API's container summary (GET /containers/json), as the gateway passes it through. */
-export type EngineContainer = {
-  Id: string;
-  Names?: string[];
-  Image?: string;
-  State?: string;
-  Status?: string;
-  Created?: number;
-  Labels?: Record<string, string> | null;
-  Ports?: Array<{ PrivatePort: number; PublicPort?: number; Type: string; IP?: string }> | null;
+/** A container as containers.list returns it (the gateway's ContainerSummary, camelCase). */
+export type ContainerSummary = {
+  id: string;
+  name: string;
+  image: string;
+  state: string;
+  status: string;
+  created: number;
+  labels: Record<string, string>;
+  ports: PortRow[];
 };
 
 export type HostContainers = {
   hostId: string;
   hostName: string;
   ok: boolean;
-  error?: string | null;
-  containers: EngineContainer[];
+  error: string | null;
+  containers: ContainerSummary[];
 };
 
 /** Flattens the per-host answer of containers.list; failed hosts are reported, never dropped. */
@@ -135,17 +135,17 @@ export function flattenHosts(hosts: readonly HostContainers[]): { rows: Containe
     }
     for (const c of h.containers) {
       rows.push({
-        key: `${h.hostId}/${c.Id}`,
+        key: `${h.hostId}/${c.id}`,
         hostId: h.hostId,
         hostName: h.hostName,
-        id: c.Id,
-        name: (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''),
-        image: c.Image ?? '',
-        state: c.State ?? 'unknown',
-        status: c.Status ?? '',
-        created: c.Created ?? 0,
-        labels: c.Labels ?? {},
-        ports: (c.Ports ?? []).map((p) => ({ privatePort: p.PrivatePort, publicPort: p.PublicPort, type: p.Type, ip: p.IP })),
+        id: c.id,
+        name: c.name || c.id.slice(0, 12),
+        image: c.image,
+        state: c.state,
+        status: c.status,
+        created: c.created,
+        labels: c.labels,
+        ports: c.ports,
       });
     }
   }

@@ -1,67 +1,50 @@
-// The fields of the engine's container inspect document that the summary shows. The gateway
-// passes the engine's JSON through, so this mirrors Docker's ContainerJSON names.
-export type InspectDoc = {
-  Id: string;
-  Name?: string;
-  Created?: string;
-  Path?: string;
-  Args?: string[];
-  State?: {
-    Status?: string;
-    Running?: boolean;
-    Paused?: boolean;
-    ExitCode?: number;
-    StartedAt?: string;
-    FinishedAt?: string;
-    Error?: string;
-    Pid?: number;
+// Helpers over containers.inspect's answer (the gateway's ContainerDetails, camelCase).
+export type PortMapping = { privatePort: number; publicPort: number | null; type: string; ip: string | null };
+
+export type ContainerDetails = {
+  id: string;
+  name: string;
+  image: string;
+  created: string;
+  state: {
+    status: string;
+    running: boolean;
+    paused: boolean;
+    exitCode: number;
+    pid: number;
+    startedAt: string;
+    finishedAt: string;
+    error: string;
   };
-  Image?: string;
-  RestartCount?: number;
-  Config?: {
-    Image?: string;
-    Cmd?: string[] | null;
-    Entrypoint?: string[] | null;
-    Env?: string[] | null;
-    Labels?: Record<string, string> | null;
-    User?: string;
-    WorkingDir?: string;
-    Tty?: boolean;
-  };
-  HostConfig?: {
-    RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
-    Memory?: number;
-    NanoCpus?: number;
-    PortBindings?: Record<string, Array<{ HostIp?: string; HostPort?: string }> | null> | null;
-    Binds?: string[] | null;
-    NetworkMode?: string;
-  };
-  Mounts?: Array<{ Type?: string; Name?: string; Source?: string; Destination?: string; RW?: boolean }>;
-  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> | null };
+  config: { cmd: string[]; entrypoint: string[]; env: string[]; user: string; labels: Record<string, string>; workingDir: string };
+  hostConfig: { memory: number; nanoCpus: number; restartPolicy: string; networkMode: string };
+  mounts: Array<{ type: string; source: string; destination: string; readOnly: boolean; name: string | null }>;
+  networks: Array<{ name: string; ipAddress: string }>;
+  ports: PortMapping[];
 };
 
-export function commandLine(doc: InspectDoc): string {
-  return [doc.Path, ...(doc.Args ?? [])].filter(Boolean).join(' ');
+/** The process the container runs: entrypoint followed by cmd, as the engine would exec it. */
+export function commandLine(d: Pick<ContainerDetails, 'config'>): string {
+  return [...d.config.entrypoint, ...d.config.cmd].join(' ');
 }
 
-export function portBindings(doc: InspectDoc): string[] {
-  const out: string[] = [];
-  for (const [containerPort, binds] of Object.entries(doc.HostConfig?.PortBindings ?? {})) {
-    for (const b of binds ?? []) out.push(`${b.HostIp ? `${b.HostIp}:` : ''}${b.HostPort ?? ''}→${containerPort}`);
+export function portBindings(d: Pick<ContainerDetails, 'ports'>): string[] {
+  const out = new Set<string>();
+  for (const p of d.ports) {
+    out.add(p.publicPort ? `${p.ip && p.ip !== '0.0.0.0' ? `${p.ip}:` : ''}${p.publicPort}→${p.privatePort}/${p.type}` : `${p.privatePort}/${p.type}`);
   }
-  return out;
-}
-
-export function restartPolicy(doc: InspectDoc): string {
-  const p = doc.HostConfig?.RestartPolicy;
-  if (!p?.Name || p.Name === 'no') return 'no';
-  return p.Name === 'on-failure' && p.MaximumRetryCount ? `on-failure:${p.MaximumRetryCount}` : p.Name;
+  return [...out];
 }
 
 /** Env values can be secrets: the summary shows names and hides values until asked. */
-export function envEntries(doc: InspectDoc): Array<{ key: string; value: string }> {
-  return (doc.Config?.Env ?? []).map((e) => {
+export function envEntries(d: Pick<ContainerDetails, 'config'>): Array<{ key: string; value: string }> {
+  return d.config.env.map((e) => {
     const i = e.indexOf('=');
     return i < 0 ? { key: e, value: '' } : { key: e.slice(0, i), value: e.slice(i + 1) };
   });
+}
+
+/** Unix epoch (0001-01-01 in Go) means "never" in the engine's timestamps. */
+export function engineTime(t: string | null | undefined): string | null {
+  return !t || t.startsWith('0001-01-01') ? null : t;
 }

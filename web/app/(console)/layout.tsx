@@ -1,19 +1,21 @@
 'use client';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useRouter } from 'next/navigation';
-import type { ReactNode } from 'react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { usePathname, useRouter } from 'next/navigation';
+import { type ReactNode, useEffect } from 'react';
 import { ChangePasswordForm } from '@/components/account/ChangePasswordForm';
 import { Sidebar } from '@/components/Sidebar';
 import { ErrorState, LoadingBlock } from '@/components/States';
-import { errorCode } from '@/lib/errors';
+import { useMe } from '@/lib/me';
 import { useTRPC } from '@/lib/trpc';
 
 // Every console page needs a signed-in user; the gateway decides, this only routes the answer.
 export default function ConsoleLayout({ children }: { children: ReactNode }) {
   const trpc = useTRPC();
   const router = useRouter();
+  const pathname = usePathname();
   const queryClient = useQueryClient();
-  const me = useQuery(trpc.auth.me.queryOptions());
+  const { me, user } = useMe();
+  const signedOut = me.isSuccess && !user;
   const logout = useMutation(
     trpc.auth.logout.mutationOptions({
       onSettled: () => {
@@ -23,13 +25,17 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
     }),
   );
 
-  if (me.isPending || errorCode(me.error) === 'UNAUTHORIZED') {
-    return <LoadingBlock label="Checking your session…" />;
-  }
-  if (me.isError) {
-    return <ErrorState error={me.error} title="Cannot reach the Berth gateway" retry={() => me.refetch()} />;
-  }
-  if (me.data.mustChangePassword) {
+  useEffect(() => {
+    if (signedOut) {
+      const next = pathname && pathname !== '/' ? `?next=${encodeURIComponent(pathname + window.location.search)}` : '';
+      router.replace(`/login${next}`);
+    }
+  }, [signedOut, pathname, router]);
+
+  if (me.isPending || signedOut) return <LoadingBlock label="Checking your session…" />;
+  if (me.isError) return <ErrorState error={me.error} title="Cannot reach the Berth gateway" retry={() => me.refetch()} />;
+  if (!user) return null;
+  if (user.mustChangePassword) {
     return (
       <div className="login-wrap">
         <div className="login-card">
@@ -38,13 +44,16 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
             Choose a new password
           </div>
           <ChangePasswordForm forced />
+          <button type="button" className="btn ghost sm" onClick={() => logout.mutate()}>
+            Sign out
+          </button>
         </div>
       </div>
     );
   }
   return (
     <div className="shell">
-      <Sidebar username={me.data.username} isAdmin={me.data.isAdmin} onSignOut={() => logout.mutate()} />
+      <Sidebar username={user.username} isAdmin={user.isAdmin} onSignOut={() => logout.mutate()} />
       <main className="main">{children}</main>
     </div>
   );

@@ -1,5 +1,5 @@
 'use client';
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRouter, useSearchParams } from 'next/navigation';
 import { type FormEvent, Suspense, useState } from 'react';
 import { InlineError } from '@/components/States';
@@ -13,7 +13,16 @@ function LoginForm() {
   const params = useSearchParams();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const login = useMutation(trpc.auth.login.mutationOptions({ onSuccess: () => router.replace(safeNext(params.get('next'))) }));
+  const queryClient = useQueryClient();
+  const login = useMutation(
+    trpc.auth.login.mutationOptions({
+      onSuccess: () => {
+        // Anything cached while signed out (auth.me above all) describes someone else.
+        queryClient.clear();
+        router.replace(safeNext(params.get('next')));
+      },
+    }),
+  );
 
   function submit(e: FormEvent) {
     e.preventDefault();

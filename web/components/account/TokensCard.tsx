@@ -70,7 +70,7 @@ export function TokensCard() {
                 <td className="muted">{formatAgo(t.createdAt)}</td>
                 <td className="muted">{t.lastUsedAt ? formatAgo(t.lastUsedAt) : 'never'}</td>
                 <td style={{ textAlign: 'right' }}>
-                  <button type="button" className="btn sm ghost danger" onClick={() => revoke.mutate({ id: t.id })}>
+                  <button type="button" className="btn sm ghost danger" onClick={() => revoke.mutate({ tokenId: t.id })}>
                     Revoke
                   </button>
                 </td>

@@ -21,7 +21,7 @@ function Highlighted({ text, query }: { text: string; query: string }) {
 
 export function LogsPanel({ hostId, id, name }: { hostId: string; id: string; name: string }) {
   const trpc = useTRPC();
-  const [tail, setTail] = useState(500);
+  const [tail, setTail] = useState<number | 'all'>(500);
   const [timestamps, setTimestamps] = useState(false);
   const [pausedAt, setPausedAt] = useState<number | null>(null);
   const paused = pausedAt != null;
@@ -44,7 +44,7 @@ export function LogsPanel({ hostId, id, name }: { hostId: string; id: string; na
       { hostId, id, follow: true, tail, timestamps },
       {
         onData: (d) => {
-          bufferRef.current.append(d.stream, d.line);
+          bufferRef.current.append(d.stream, d.time ? `${d.time} ${d.line}` : d.line);
           // Coalesce bursts into one render per animation frame.
           if (!frame.current) {
             frame.current = requestAnimationFrame(() => {
@@ -96,10 +96,16 @@ export function LogsPanel({ hostId, id, name }: { hostId: string; id: string; na
         <label className="check">
           <input type="checkbox" checked={timestamps} onChange={(e) => setTimestamps(e.target.checked)} /> Timestamps
         </label>
-        <select className="select" aria-label="Tail" value={tail} onChange={(e) => setTail(Number(e.target.value))}>
+        <select
+          className="select"
+          aria-label="Tail"
+          value={tail}
+          onChange={(e) => setTail(e.target.value === 'all' ? 'all' : Number(e.target.value))}
+        >
           <option value={100}>last 100</option>
           <option value={500}>last 500</option>
           <option value={5000}>last 5,000</option>
+          <option value="all">everything</option>
         </select>
         <input
           className="input search"

@@ -1,9 +1,9 @@
 'use client';
-import { useState } from 'react';
+import { type ReactNode, useState } from 'react';
 import { formatBytes, formatDateTime } from '@/lib/format';
-import { commandLine, envEntries, type InspectDoc, portBindings, restartPolicy } from '@/lib/inspect';
+import { type ContainerDetails, commandLine, engineTime, envEntries, portBindings } from '@/lib/inspect';
 
-function Row({ k, children }: { k: string; children: React.ReactNode }) {
+function Row({ k, children }: { k: string; children: ReactNode }) {
   return (
     <>
       <dt>{k}</dt>
@@ -12,97 +12,96 @@ function Row({ k, children }: { k: string; children: React.ReactNode }) {
   );
 }
 
-export function SummaryPanel({ doc, hostName }: { doc: InspectDoc; hostName: string }) {
+function Section({ title, action, children }: { title: string; action?: ReactNode; children: ReactNode }) {
+  return (
+    <div className="card">
+      <div className="card-head">
+        <h2>{title}</h2>
+        {action}
+      </div>
+      <dl className="kv card-body">{children}</dl>
+    </div>
+  );
+}
+
+export function SummaryPanel({ doc, hostName }: { doc: ContainerDetails; hostName: string }) {
   const [showEnv, setShowEnv] = useState(false);
-  const st = doc.State ?? {};
+  const st = doc.state;
   const env = envEntries(doc);
   const ports = portBindings(doc);
-  const networks = Object.entries(doc.NetworkSettings?.Networks ?? {});
+  const labels = Object.entries(doc.config.labels);
+  const finished = engineTime(st.finishedAt);
   return (
     <div className="stat-grid">
-      <div className="card">
-        <div className="card-head">
-          <h2>Container</h2>
-        </div>
-        <dl className="kv card-body">
-          <Row k="ID">
-            <span className="mono">{doc.Id}</span>
+      <Section title="Container">
+        <Row k="ID">
+          <span className="mono">{doc.id}</span>
+        </Row>
+        <Row k="Host">{hostName}</Row>
+        <Row k="Image">
+          <span className="mono">{doc.image}</span>
+        </Row>
+        <Row k="Command">
+          <span className="mono">{commandLine(doc) || '—'}</span>
+        </Row>
+        <Row k="User">{doc.config.user || 'image default'}</Row>
+        <Row k="Working dir">
+          <span className="mono">{doc.config.workingDir || '/'}</span>
+        </Row>
+        <Row k="Created">{formatDateTime(doc.created)}</Row>
+        <Row k="Restart policy">{doc.hostConfig.restartPolicy || 'no'}</Row>
+      </Section>
+      <Section title="State">
+        <Row k="Status">{st.status}</Row>
+        <Row k="Started">{formatDateTime(engineTime(st.startedAt))}</Row>
+        {!st.running && finished ? <Row k="Finished">{formatDateTime(finished)}</Row> : null}
+        {!st.running && finished ? <Row k="Exit code">{st.exitCode}</Row> : null}
+        {st.error ? <Row k="Error">{st.error}</Row> : null}
+        <Row k="PID">{st.pid || '—'}</Row>
+        <Row k="Memory limit">{doc.hostConfig.memory ? formatBytes(doc.hostConfig.memory) : 'none'}</Row>
+        <Row k="CPUs">{doc.hostConfig.nanoCpus ? String(doc.hostConfig.nanoCpus / 1e9) : 'unlimited'}</Row>
+      </Section>
+      <Section title="Network & storage">
+        <Row k="Network mode">{doc.hostConfig.networkMode || '—'}</Row>
+        {doc.networks.map((n) => (
+          <Row key={n.name} k={n.name}>
+            <span className="mono">{n.ipAddress || 'no address'}</span>
           </Row>
-          <Row k="Host">{hostName}</Row>
-          <Row k="Image">
-            <span className="mono">{doc.Config?.Image ?? doc.Image}</span>
-          </Row>
-          <Row k="Command">
-            <span className="mono">{commandLine(doc) || '—'}</span>
-          </Row>
-          <Row k="User">{doc.Config?.User || 'default'}</Row>
-          <Row k="Created">{formatDateTime(doc.Created)}</Row>
-          <Row k="Restart policy">{restartPolicy(doc)}</Row>
-          <Row k="Restarts">{doc.RestartCount ?? 0}</Row>
-        </dl>
-      </div>
-      <div className="card">
-        <div className="card-head">
-          <h2>State</h2>
-        </div>
-        <dl className="kv card-body">
-          <Row k="Status">{st.Status ?? '—'}</Row>
-          <Row k="Started">{formatDateTime(st.StartedAt)}</Row>
-          {!st.Running ? <Row k="Finished">{formatDateTime(st.FinishedAt)}</Row> : null}
-          {!st.Running ? <Row k="Exit code">{st.ExitCode ?? '—'}</Row> : null}
-          {st.Error ? <Row k="Error">{st.Error}</Row> : null}
-          <Row k="PID">{st.Pid || '—'}</Row>
-          <Row k="Memory limit">{doc.HostConfig?.Memory ? formatBytes(doc.HostConfig.Memory) : 'none'}</Row>
-          <Row k="CPUs">{doc.HostConfig?.NanoCpus ? (doc.HostConfig.NanoCpus / 1e9).toString() : 'unlimited'}</Row>
-        </dl>
-      </div>
-      <div className="card">
-        <div className="card-head">
-          <h2>Network &amp; storage</h2>
-        </div>
-        <dl className="kv card-body">
-          <Row k="Network mode">{doc.HostConfig?.NetworkMode ?? '—'}</Row>
-          {networks.map(([name, n]) => (
-            <Row key={name} k={name}>
-              <span className="mono">{n.IPAddress || 'no address'}</span>
-            </Row>
-          ))}
-          <Row k="Ports">{ports.length ? <span className="mono">{ports.join(', ')}</span> : 'none published'}</Row>
-          <Row k="Mounts">
-            {doc.Mounts?.length
-              ? doc.Mounts.map((m) => (
-                  <div key={`${m.Source}:${m.Destination}`} className="mono">
-                    {m.Name ?? m.Source} → {m.Destination}
-                    {m.RW === false ? ' (ro)' : ''}
-                  </div>
-                ))
-              : 'none'}
-          </Row>
-        </dl>
-      </div>
-      <div className="card">
-        <div className="card-head">
-          <h2>Environment &amp; labels</h2>
-          {env.length ? (
+        ))}
+        <Row k="Ports">{ports.length ? <span className="mono">{ports.join(', ')}</span> : 'none'}</Row>
+        <Row k="Mounts">
+          {doc.mounts.length
+            ? doc.mounts.map((m) => (
+                <div key={`${m.source}:${m.destination}`} className="mono">
+                  {m.name ?? m.source} → {m.destination}
+                  {m.readOnly ? ' (ro)' : ''}
+                </div>
+              ))
+            : 'none'}
+        </Row>
+      </Section>
+      <Section
+        title="Environment & labels"
+        action={
+          env.length ? (
             <button type="button" className="btn sm" onClick={() => setShowEnv((s) => !s)}>
               {showEnv ? 'Hide values' : 'Show values'}
             </button>
-          ) : null}
-        </div>
-        <dl className="kv card-body">
-          {env.map((e) => (
-            <Row key={e.key} k={e.key}>
-              <span className="mono">{showEnv ? e.value : '••••••'}</span>
-            </Row>
-          ))}
-          {Object.entries(doc.Config?.Labels ?? {}).map(([k, v]) => (
-            <Row key={`label:${k}`} k={`label ${k}`}>
-              <span className="mono">{v}</span>
-            </Row>
-          ))}
-          {!env.length && !Object.keys(doc.Config?.Labels ?? {}).length ? <span className="faint">none</span> : null}
-        </dl>
-      </div>
+          ) : null
+        }
+      >
+        {env.map((e) => (
+          <Row key={e.key} k={e.key}>
+            <span className="mono">{showEnv ? e.value : '••••••'}</span>
+          </Row>
+        ))}
+        {labels.map(([k, v]) => (
+          <Row key={`label:${k}`} k={`label ${k}`}>
+            <span className="mono">{v}</span>
+          </Row>
+        ))}
+        {!env.length && !labels.length ? <span className="faint">none</span> : null}
+      </Section>
     </div>
   );
 }

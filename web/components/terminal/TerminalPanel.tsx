@@ -18,7 +18,18 @@ const STATE_LABEL: Record<ShellState, string> = {
   failed: 'failed',
 };
 
-export default function TerminalPanel({ hostId, containerId }: { hostId: string; containerId: string }) {
+export default function TerminalPanel({
+  hostId,
+  containerId,
+  canOpen,
+  role,
+}: {
+  hostId: string;
+  containerId: string;
+  /** False for viewers: the gateway would refuse, so the console says so up front. */
+  canOpen: boolean;
+  role: string | null;
+}) {
   const client = useTRPCClient();
   const hostEl = useRef<TerminalHost>(null);
   const mounted = useRef<MountedTerminal | null>(null);
@@ -170,12 +181,23 @@ export default function TerminalPanel({ hostId, containerId }: { hostId: string;
               </span>
             ) : null}
             {session && state !== 'idle' ? <Link href={`/shells/${session.id}`}>Replay this session</Link> : null}
-            <button type="button" className="btn primary sm" onClick={open} disabled={opening} data-testid="terminal-open">
+            <button
+              type="button"
+              className="btn primary sm"
+              onClick={open}
+              disabled={opening || !canOpen}
+              data-testid="terminal-open"
+            >
               <Icon name="terminal" size={12} /> {opening ? 'Opening…' : state === 'idle' ? 'Open terminal' : 'Open a new session'}
             </button>
           </>
         )}
       </div>
+      {!canOpen ? (
+        <div className="alert warn" style={{ margin: 12 }} data-testid="terminal-denied">
+          Your role on this host is {role ?? 'none'}; opening a terminal needs operator or admin.
+        </div>
+      ) : null}
       {openError ? (
         <div className="alert error" role="alert" style={{ margin: 12 }} data-testid="terminal-error">
           {forbidden

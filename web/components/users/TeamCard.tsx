@@ -8,7 +8,7 @@ import { InlineError } from '../States';
 type Team = {
   id: string;
   name: string;
-  members: Array<{ id: string; username: string }>;
+  members: Array<{ userId: string; username: string }>;
   grants: Array<{ hostId: string; hostName: string; role: string }>;
 };
 const ROLES = ['viewer', 'operator', 'admin'] as const;
@@ -35,7 +35,7 @@ export function TeamCard({
   const [userId, setUserId] = useState('');
   const [hostId, setHostId] = useState('');
   const [role, setRole] = useState<(typeof ROLES)[number]>('viewer');
-  const memberIds = new Set(team.members.map((m) => m.id));
+  const memberIds = new Set(team.members.map((m) => m.userId));
   const grantedHosts = new Set(team.grants.map((g) => g.hostId));
   const error = [addMember, removeMember, grant, revoke].find((m) => m.error)?.error;
 
@@ -55,14 +55,14 @@ export function TeamCard({
           <div>
             {team.members.length ? (
               team.members.map((m) => (
-                <span key={m.id} className="chip" style={{ fontFamily: 'var(--font)' }}>
+                <span key={m.userId} className="chip" style={{ fontFamily: 'var(--font)' }}>
                   {m.username}{' '}
                   <button
                     type="button"
                     className="btn ghost sm"
                     style={{ height: 16, padding: '0 2px' }}
                     aria-label={`Remove ${m.username} from ${team.name}`}
-                    onClick={() => removeMember.mutate({ teamId: team.id, userId: m.id })}
+                    onClick={() => removeMember.mutate({ teamId: team.id, userId: m.userId })}
                   >
                     ✕
                   </button>

@@ -79,7 +79,7 @@ export function TeamsCard() {
         busy={remove.isPending}
         error={remove.error}
         onClose={() => setRemoving(null)}
-        onConfirm={() => removing && remove.mutate({ id: removing.id })}
+        onConfirm={() => removing && remove.mutate({ teamId: removing.id })}
       >
         Members lose the host roles this team granted them.
       </ConfirmDialog>

@@ -135,11 +135,24 @@ describe('console', () => {
 
     await signIn(page, base, VIEWER.user, VIEWER.password, VIEWER.newPassword);
     await page.goto(`${base}${containerUrl}?tab=terminal`);
-    const open = page.getByTestId('terminal-open');
-    await open.waitFor();
-    if (await open.isEnabled()) await open.click();
-    await page.getByTestId('terminal-error').waitFor({ timeout: 20_000 });
-    expect(await page.getByTestId('terminal-error').innerText()).toMatch(/cannot open a terminal/i);
+    await page.getByTestId('terminal-denied').waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId('terminal-denied').innerText()).toMatch(/role on this host is viewer/);
+    expect(await page.getByTestId('terminal-open').isDisabled()).toBe(true);
+    // The console only mirrors the rule: the gateway itself refuses a viewer's shells.open.
+    const hostId = containerUrl.split('/')[2];
+    const containerId = containerUrl.split('/')[3];
+    const status = await page.evaluate(
+      async (input) =>
+        (
+          await fetch('/trpc/shells.open', {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify(input),
+          })
+        ).status,
+      { hostId: decodeURIComponent(hostId ?? ''), containerId: decodeURIComponent(containerId ?? ''), cmd: ['sh'] },
+    );
+    expect(status).toBe(403);
     expect(await page.getByTestId('recorded-marker').count()).toBe(0);
   });
 });

@@ -95,7 +95,7 @@ describe('helpers', () => {
       formatPorts([
         { privatePort: 80, publicPort: 8080, type: 'tcp', ip: '0.0.0.0' },
         { privatePort: 80, publicPort: 8080, type: 'tcp', ip: '::' },
-        { privatePort: 53, type: 'udp' },
+        { privatePort: 53, publicPort: null, type: 'udp', ip: null },
       ]),
     ).toEqual(['8080→80/tcp', '53/udp']);
   });
@@ -103,32 +103,25 @@ describe('helpers', () => {
 
 describe('flattenHosts', () => {
   it('keeps a failed host as a failure instead of an empty list', () => {
+    const port = { privatePort: 80, publicPort: 8080, type: 'tcp', ip: null };
     const { rows, failures } = flattenHosts([
       {
         hostId: 'h1',
         hostName: 'alpha',
         ok: true,
+        error: null,
         containers: [
-          {
-            Id: 'abcdef0123456789',
-            Names: ['/web'],
-            Image: 'busybox',
-            State: 'running',
-            Status: 'Up 2 minutes',
-            Created: 1700000000,
-            Labels: { app: 'web' },
-            Ports: [{ PrivatePort: 80, PublicPort: 8080, Type: 'tcp' }],
-          },
-          { Id: '0123456789abcdef' },
+          { id: 'abcdef0123456789', name: 'web', image: 'busybox', state: 'running', status: 'Up 2 minutes', created: 1700000000, labels: { app: 'web' }, ports: [port] },
+          { id: '0123456789abcdef', name: '', image: 'busybox', state: 'created', status: 'Created', created: 1700000001, labels: {}, ports: [] },
         ],
       },
       { hostId: 'h2', hostName: 'beta', ok: false, error: 'host beta is unreachable: ECONNREFUSED', containers: [] },
     ]);
     expect(rows.map((r) => [r.key, r.name, r.state])).toEqual([
       ['h1/abcdef0123456789', 'web', 'running'],
-      ['h1/0123456789abcdef', '0123456789ab', 'unknown'],
+      ['h1/0123456789abcdef', '0123456789ab', 'created'],
     ]);
-    expect(rows[0]?.ports).toEqual([{ privatePort: 80, publicPort: 8080, type: 'tcp', ip: undefined }]);
+    expect(rows[0]?.ports).toEqual([port]);
     expect(failures).toEqual([{ hostId: 'h2', hostName: 'beta', error: 'host beta is unreachable: ECONNREFUSED' }]);
   });
 });

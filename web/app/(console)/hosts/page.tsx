@@ -114,7 +114,7 @@ export default function HostsPage() {
         busy={remove.isPending}
         error={remove.error}
         onClose={() => setRemoving(null)}
-        onConfirm={() => removing && remove.mutate({ id: removing.id })}
+        onConfirm={() => removing && remove.mutate({ hostId: removing.id })}
       >
         The gateway stops managing this engine. Its containers keep running; its audit history is kept.
       </ConfirmDialog>

@@ -10,7 +10,7 @@ import { EmptyState, ErrorState, InlineError, LoadingRows, TableState } from '@/
 import { formatAgo, formatBytes, shortId } from '@/lib/format';
 import { useTRPC } from '@/lib/trpc';
 
-type ImageRow = { Id: string; RepoTags?: string[] | null; Created?: number; Size?: number; Containers?: number };
+type ImageRow = { id: string; repoTags: string[]; created: number; size: number; containers: number };
 
 function ImagesView() {
   const trpc = useTRPC();
@@ -27,9 +27,9 @@ function ImagesView() {
   const tag = useMutation(trpc.images.tag.mutationOptions({ onSuccess: () => (setTagging(null), refresh()) }));
   const remove = useMutation(trpc.images.remove.mutationOptions({ onSuccess: () => (setRemoving(null), refresh()) }));
 
-  const rows = ((images.data ?? []) as ImageRow[]).filter((i) => {
+  const rows = (images.data ?? []).filter((i) => {
     const q = filter.trim().toLowerCase();
-    return !q || i.Id.includes(q) || (i.RepoTags ?? []).some((t) => t.toLowerCase().includes(q));
+    return !q || i.id.includes(q) || i.repoTags.some((t) => t.toLowerCase().includes(q));
   });
   const COLS = 6;
   return (
@@ -84,16 +84,16 @@ function ImagesView() {
               </TableState>
             ) : (
               rows.map((i) => {
-                const tags = (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+                const tags = i.repoTags;
                 return (
-                  <tr key={i.Id} data-testid="image-row">
+                  <tr key={i.id} data-testid="image-row">
                     <td>
                       {tags.length ? tags.map((t) => <span key={t} className="chip">{t}</span>) : <span className="faint">untagged</span>}
                     </td>
-                    <td className="mono">{shortId(i.Id)}</td>
-                    <td className="num">{formatBytes(i.Size)}</td>
-                    <td className="num">{i.Containers != null && i.Containers >= 0 ? i.Containers : '—'}</td>
-                    <td className="muted nowrap">{formatAgo(i.Created)}</td>
+                    <td className="mono">{shortId(i.id)}</td>
+                    <td className="num">{formatBytes(i.size)}</td>
+                    <td className="num">{i.containers >= 0 ? i.containers : '—'}</td>
+                    <td className="muted nowrap">{formatAgo(i.created)}</td>
                     <td className="nowrap" style={{ textAlign: 'right' }}>
                       <button type="button" className="btn sm ghost" onClick={() => (setTagging(i), setNewTag(''))}>
                         <Icon name="tag" size={12} /> Tag
@@ -101,7 +101,7 @@ function ImagesView() {
                       <button
                         type="button"
                         className="btn sm ghost danger"
-                        onClick={() => (setRemoving({ image: i, ref: tags[0] ?? i.Id }), setForce(false))}
+                        onClick={() => (setRemoving({ image: i, ref: tags[0] ?? i.id }), setForce(false))}
                       >
                         <Icon name="trash" size={12} /> Remove
                       </button>
@@ -133,7 +133,7 @@ function ImagesView() {
                 tagging &&
                   tag.mutate({
                     hostId,
-                    id: tagging.Id,
+                    id: tagging.id,
                     repo: hasTag ? t.slice(0, at) : t,
                     tag: hasTag ? t.slice(at + 1) : 'latest',
                   });
@@ -144,7 +144,7 @@ function ImagesView() {
           </>
         }
       >
-        <div className="muted mono">{tagging ? (tagging.RepoTags?.[0] ?? shortId(tagging.Id)) : ''}</div>
+        <div className="muted mono">{tagging ? (tagging.repoTags[0] ?? shortId(tagging.id)) : ''}</div>
         <div className="field">
           <label htmlFor="new-tag">New reference</label>
           <input

@@ -9,14 +9,6 @@ import { EmptyState, ErrorState, InlineError, LoadingRows, TableState } from '@/
 import { shortId } from '@/lib/format';
 import { useTRPC } from '@/lib/trpc';
 
-type NetworkRow = {
-  Id: string;
-  Name: string;
-  Driver?: string;
-  Scope?: string;
-  Internal?: boolean;
-  IPAM?: { Config?: Array<{ Subnet?: string; Gateway?: string }> | null } | null;
-};
 // The engine's own networks cannot be removed; hide the button rather than offer an error.
 const BUILTIN = new Set(['bridge', 'host', 'none']);
 
@@ -28,11 +20,11 @@ function NetworksView() {
   const networks = useQuery({ ...trpc.networks.list.queryOptions({ hostId }), enabled: !!hostId });
   const [name, setName] = useState('');
   const [internal, setInternal] = useState(false);
-  const [removing, setRemoving] = useState<NetworkRow | null>(null);
+  const [removing, setRemoving] = useState<{ id: string; name: string } | null>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.networks.list.queryKey() });
   const create = useMutation(trpc.networks.create.mutationOptions({ onSuccess: () => (setName(''), refresh()) }));
   const remove = useMutation(trpc.networks.remove.mutationOptions({ onSuccess: () => (setRemoving(null), refresh()) }));
-  const rows = (networks.data ?? []) as NetworkRow[];
+  const rows = networks.data ?? [];
   const COLS = 6;
 
   function submit(e: FormEvent) {
@@ -92,18 +84,18 @@ function NetworksView() {
               </TableState>
             ) : (
               rows.map((n) => (
-                <tr key={n.Id}>
+                <tr key={n.id}>
                   <td className="mono">
-                    {n.Name} {n.Internal ? <span className="badge plain">internal</span> : null}
+                    {n.name} {n.internal ? <span className="badge plain">internal</span> : null}
                   </td>
-                  <td className="mono muted">{shortId(n.Id)}</td>
-                  <td>{n.Driver}</td>
+                  <td className="mono muted">{shortId(n.id)}</td>
+                  <td>{n.driver}</td>
                   <td className="mono">
-                    {(n.IPAM?.Config ?? []).map((c) => c.Subnet).filter(Boolean).join(', ') || <span className="faint">—</span>}
+                    {n.subnets.join(', ') || <span className="faint">—</span>}
                   </td>
-                  <td className="muted">{n.Scope}</td>
+                  <td className="muted">{n.scope}</td>
                   <td style={{ textAlign: 'right' }}>
-                    {BUILTIN.has(n.Name) ? (
+                    {BUILTIN.has(n.name) ? (
                       <span className="faint">built-in</span>
                     ) : (
                       <button type="button" className="btn sm ghost danger" onClick={() => setRemoving(n)}>
@@ -123,10 +115,10 @@ function NetworksView() {
         busy={remove.isPending}
         error={remove.error}
         onClose={() => setRemoving(null)}
-        onConfirm={() => removing && remove.mutate({ hostId, id: removing.Id })}
+        onConfirm={() => removing && remove.mutate({ hostId, id: removing.id })}
       >
         <div>
-          <span className="mono">{removing?.Name}</span> will be removed. Containers must be disconnected first.
+          <span className="mono">{removing?.name}</span> will be removed. Containers must be disconnected first.
         </div>
       </ConfirmDialog>
     </>

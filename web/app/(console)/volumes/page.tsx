@@ -9,8 +9,6 @@ import { EmptyState, ErrorState, InlineError, LoadingRows, TableState } from '@/
 import { formatAgo } from '@/lib/format';
 import { useTRPC } from '@/lib/trpc';
 
-type VolumeRow = { Name: string; Driver?: string; Mountpoint?: string; CreatedAt?: string; Labels?: Record<string, string> | null };
-
 function VolumesView() {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -22,7 +20,7 @@ function VolumesView() {
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.volumes.list.queryKey() });
   const create = useMutation(trpc.volumes.create.mutationOptions({ onSuccess: () => (setName(''), refresh()) }));
   const remove = useMutation(trpc.volumes.remove.mutationOptions({ onSuccess: () => (setRemoving(null), refresh()) }));
-  const rows = (volumes.data ?? []) as VolumeRow[];
+  const rows = volumes.data ?? [];
   const COLS = 5;
 
   function submit(e: FormEvent) {
@@ -77,17 +75,17 @@ function VolumesView() {
               </TableState>
             ) : (
               rows.map((v) => (
-                <tr key={v.Name}>
-                  <td className="mono truncate" title={v.Name}>
-                    {v.Name}
+                <tr key={v.name}>
+                  <td className="mono truncate" title={v.name}>
+                    {v.name}
                   </td>
-                  <td>{v.Driver ?? 'local'}</td>
-                  <td className="mono truncate muted" title={v.Mountpoint}>
-                    {v.Mountpoint}
+                  <td>{v.driver}</td>
+                  <td className="mono truncate muted" title={v.mountpoint}>
+                    {v.mountpoint}
                   </td>
-                  <td className="muted nowrap">{formatAgo(v.CreatedAt)}</td>
+                  <td className="muted nowrap">{formatAgo(v.createdAt)}</td>
                   <td style={{ textAlign: 'right' }}>
-                    <button type="button" className="btn sm ghost danger" onClick={() => setRemoving(v.Name)}>
+                    <button type="button" className="btn sm ghost danger" onClick={() => setRemoving(v.name)}>
                       <Icon name="trash" size={12} /> Remove
                     </button>
                   </td>

@@ -23,7 +23,6 @@ const INITIAL = {
   memory: '',
   cpus: '',
   restart: 'no' as Restart,
-  retries: '',
   start: true,
 };
 
@@ -64,7 +63,6 @@ export default function RunContainerPage() {
     setFieldError(null);
     try {
       const cmd = form.cmd.trim() ? shellWords(form.cmd) : undefined;
-      const retries = form.retries.trim() ? Number(form.retries) : undefined;
       create.mutate({
         hostId: form.hostId,
         image: form.image.trim(),
@@ -75,7 +73,7 @@ export default function RunContainerPage() {
         volumes: parseVolumes(form.volumes),
         memory: parseMemory(form.memory),
         cpus: parseCpus(form.cpus),
-        restartPolicy: { name: form.restart, maximumRetryCount: form.restart === 'on-failure' ? retries : undefined },
+        restartPolicy: form.restart,
         start: form.start,
       });
     } catch (err) {
@@ -87,7 +85,7 @@ export default function RunContainerPage() {
   if (hosts.isPending) return <LoadingBlock />;
   if (hosts.isError) return <ErrorState error={hosts.error} retry={() => hosts.refetch()} />;
   const err = (f: string) => (fieldError?.field === f ? fieldError.message : undefined);
-  const imageNames = (images.data ?? []).flatMap((i) => i.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+  const imageNames = (images.data ?? []).flatMap((i) => i.repoTags);
 
   return (
     <>
@@ -156,17 +154,6 @@ export default function RunContainerPage() {
                   <option value="unless-stopped">unless-stopped</option>
                   <option value="on-failure">on-failure</option>
                 </select>
-                {form.restart === 'on-failure' ? (
-                  <input
-                    className="input"
-                    style={{ width: 90 }}
-                    aria-label="Maximum retries"
-                    placeholder="retries"
-                    inputMode="numeric"
-                    value={form.retries}
-                    onChange={(e) => set('retries', e.target.value)}
-                  />
-                ) : null}
               </div>
             </Field>
           </div>

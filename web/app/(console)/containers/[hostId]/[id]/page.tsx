@@ -11,8 +11,8 @@ import { StatsPanel } from '@/components/container/StatsPanel';
 import { SummaryPanel } from '@/components/container/SummaryPanel';
 import { ErrorState, LoadingBlock } from '@/components/States';
 import { ContainerStateBadge } from '@/components/StatusBadge';
-import { containerName, shortId } from '@/lib/format';
-import type { InspectDoc } from '@/lib/inspect';
+import { shortId } from '@/lib/format';
+import { atLeast, useMe } from '@/lib/me';
 import { useTRPC } from '@/lib/trpc';
 
 // xterm touches `window` when it loads: the terminal is a client-only island.
@@ -33,6 +33,7 @@ function ContainerDetail() {
   const inspect = useQuery({ ...trpc.containers.inspect.queryOptions({ hostId, id }), refetchInterval: 5_000 });
   const hosts = useQuery(trpc.hosts.list.queryOptions());
   const hostName = hosts.data?.find((h) => h.id === hostId)?.name ?? hostId;
+  const role = useMe().roleOn(hostId);
   const [terminalMounted, setTerminalMounted] = useState(tab === 'terminal');
   useEffect(() => {
     if (tab === 'terminal') setTerminalMounted(true);
@@ -48,9 +49,9 @@ function ContainerDetail() {
         <ErrorState error={inspect.error} retry={() => inspect.refetch()} />
       </>
     );
-  const doc = inspect.data as unknown as InspectDoc;
-  const name = containerName(doc.Name) || shortId(doc.Id);
-  const state = doc.State?.Status ?? 'unknown';
+  const doc = inspect.data;
+  const name = doc.name || shortId(doc.id);
+  const state = doc.state.status;
   return (
     <>
       <title>{`${name} · Berth`}</title>
@@ -60,14 +61,14 @@ function ContainerDetail() {
       <div className="detail-head">
         <h1 data-testid="container-name">{name}</h1>
         <ContainerStateBadge state={state} />
-        <span className="mono faint">{shortId(doc.Id)}</span>
+        <span className="mono faint">{shortId(doc.id)}</span>
         <span className="spacer" />
         <ContainerActions
           hostId={hostId}
           id={id}
           name={name}
-          running={!!doc.State?.Running}
-          paused={!!doc.State?.Paused}
+          running={doc.state.running}
+          paused={doc.state.paused}
         />
       </div>
       <div className="tabs" role="tablist">
@@ -87,15 +88,15 @@ function ContainerDetail() {
       </div>
       {tab === 'summary' ? <SummaryPanel doc={doc} hostName={hostName} /> : null}
       {tab === 'logs' ? <LogsPanel hostId={hostId} id={id} name={name} /> : null}
-      {tab === 'stats' ? <StatsPanel hostId={hostId} id={id} running={!!doc.State?.Running} /> : null}
+      {tab === 'stats' ? <StatsPanel hostId={hostId} id={id} running={!!doc.state.running} /> : null}
       {tab === 'inspect' ? <InspectPanel data={inspect.data} /> : null}
       {/* Once opened, the terminal stays mounted (hidden) so switching tabs does not drop a live shell. */}
-      {terminalMounted && doc.State?.Running ? (
+      {terminalMounted && doc.state.running ? (
         <div hidden={tab !== 'terminal'}>
-          <TerminalPanel hostId={hostId} containerId={id} />
+          <TerminalPanel hostId={hostId} containerId={id} canOpen={atLeast(role, 'operator')} role={role} />
         </div>
       ) : null}
-      {tab === 'terminal' && !doc.State?.Running ? (
+      {tab === 'terminal' && !doc.state.running ? (
         <div className="card card-body muted">Start the container to open a terminal in it.</div>
       ) : null}
     </>
