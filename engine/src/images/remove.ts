@@ -89,7 +89,8 @@ export class ImageRemover {
     const { index } = this.ctx;
     const conflict = await this.checkConflicts(id, force);
     if (conflict) {
-      const dangling = index.refsOf(id).length === 0;
+      // dockerd's imageIsDangling: no references and no child images
+      const dangling = index.refsOf(id).length === 0 && index.children(id).length === 0;
       if (quiet && (!dangling || conflict.used)) return;
       throw new EngineError('CONFLICT', conflict.msg);
     }
