@@ -25,9 +25,9 @@ export function LoadingRows({ cols, rows = 5 }: { cols: number; rows?: number })
   );
 }
 
-export function LoadingBlock({ label = 'Loading…' }: { label?: string }) {
+export function LoadingBlock({ label = 'Loading…', page }: { label?: string; page?: boolean }) {
   return (
-    <div className="state" data-state="loading">
+    <div className={`state${page ? ' page' : ''}`} data-state="loading">
       <Spinner />
       <span>{label}</span>
     </div>
@@ -43,12 +43,22 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
   );
 }
 
-export function ErrorState({ error, title, retry }: { error: unknown; title?: string; retry?: () => void }) {
+export function ErrorState({
+  error,
+  title,
+  retry,
+  page,
+}: {
+  error: unknown;
+  title?: string;
+  retry?: () => void;
+  page?: boolean;
+}) {
   const code = errorCode(error);
   const heading =
     title ?? (code === 'FORBIDDEN' ? 'You do not have access to this' : code === 'NOT_FOUND' ? 'Not found' : 'Something went wrong');
   return (
-    <div className="state error" role="alert" data-state="error">
+    <div className={`state error${page ? ' page' : ''}`} role="alert" data-state="error">
       <strong>{heading}</strong>
       <div>{errorMessage(error)}</div>
       {retry ? (

@@ -1,13 +1,13 @@
 'use client';
 import type { FitAddon } from '@xterm/addon-fit';
-import type { ITerminalOptions, Terminal } from '@xterm/xterm';
+import type { ITerminalInitOnlyOptions, ITerminalOptions, Terminal } from '@xterm/xterm';
 
 export type Renderer = 'webgl' | 'dom';
 export type MountedTerminal = { term: Terminal; fit: FitAddon; renderer: Renderer; dispose: () => void };
 
 /** The element a terminal is mounted in exposes its buffer text, so automation (the e2e suite,
  *  screen-reader tooling) can read what the WebGL canvas draws without OCR. */
-export type TerminalHost = HTMLElement & { berthBufferText?: () => string };
+export type TerminalHost = HTMLDivElement & { berthBufferText?: () => string };
 
 export function bufferText(term: Terminal): string {
   const buf = term.buffer.active;
@@ -30,7 +30,10 @@ const THEME = {
  * be part of a server bundle) and mounts a terminal in `el`. WebGL is preferred; xterm 6 has no
  * canvas renderer, so when WebGL is unavailable or its context is lost we fall back to the DOM one.
  */
-export async function mountTerminal(el: TerminalHost, options: ITerminalOptions = {}): Promise<MountedTerminal> {
+export async function mountTerminal(
+  el: TerminalHost,
+  options: ITerminalOptions & ITerminalInitOnlyOptions = {},
+): Promise<MountedTerminal> {
   const [{ Terminal }, { FitAddon }] = await Promise.all([import('@xterm/xterm'), import('@xterm/addon-fit')]);
   const term = new Terminal({
     fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace',

@@ -20,16 +20,17 @@ function NetworksView() {
   const networks = useQuery({ ...trpc.networks.list.queryOptions({ hostId }), enabled: !!hostId });
   const [name, setName] = useState('');
   const [internal, setInternal] = useState(false);
+  const [subnet, setSubnet] = useState('');
   const [removing, setRemoving] = useState<{ id: string; name: string } | null>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.networks.list.queryKey() });
-  const create = useMutation(trpc.networks.create.mutationOptions({ onSuccess: () => (setName(''), refresh()) }));
+  const create = useMutation(trpc.networks.create.mutationOptions({ onSuccess: () => (setName(''), setSubnet(''), refresh()) }));
   const remove = useMutation(trpc.networks.remove.mutationOptions({ onSuccess: () => (setRemoving(null), refresh()) }));
   const rows = networks.data ?? [];
   const COLS = 6;
 
   function submit(e: FormEvent) {
     e.preventDefault();
-    create.mutate({ hostId, name: name.trim(), internal });
+    create.mutate({ hostId, name: name.trim(), internal, subnet: subnet.trim() || undefined });
   }
 
   return (
@@ -45,6 +46,14 @@ function NetworksView() {
           aria-label="Network name"
           value={name}
           onChange={(e) => setName(e.target.value)}
+        />
+        <input
+          className="input mono"
+          style={{ width: 150 }}
+          placeholder="subnet (optional)"
+          aria-label="Subnet"
+          value={subnet}
+          onChange={(e) => setSubnet(e.target.value)}
         />
         <label className="check">
           <input type="checkbox" checked={internal} onChange={(e) => setInternal(e.target.checked)} /> Internal (no outside

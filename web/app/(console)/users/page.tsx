@@ -11,7 +11,7 @@ export default function UsersPage() {
   return (
     <>
       <PageHead title="Users & teams" sub="Who can sign in, and which role each team holds on which host." />
-      <UsersCard meId={me.data?.id ?? ''} />
+      <UsersCard meId={me.data?.user?.id ?? ''} />
       <TeamsCard />
     </>
   );
