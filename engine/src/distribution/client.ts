@@ -124,11 +124,9 @@ export class RegistryClient {
   /** Whether the repository has the blob (HEAD). */
   async hasBlob(repo: string, digest: string, scopes: string[], signal?: AbortSignal): Promise<boolean> {
     const res = await this.call(`/v2/${repo}/blobs/${digest}`, { method: 'HEAD', scopes, signal });
+    await this.expect(res, [200, 404], `checking blob ${digest} in ${repo}`);
     await discard(res);
-    if (res.statusCode === 200) return true;
-    if (res.statusCode === 404) return false;
-    await this.expect(res, [200], `checking blob ${digest} in ${repo}`);
-    return false;
+    return res.statusCode === 200;
   }
 
   /** GET a blob from `offset` (Range), following the redirects registries use for blob storage. */

@@ -75,3 +75,20 @@ export class LayerProgress {
     });
   }
 }
+
+/**
+ * The image store reports unpacking as `docker load` does ("Loading layer"); a pull shows it as
+ * "Extracting" bars ending in "Pull complete". Everything else passes through.
+ */
+export function pullUnpackProgress(emit: ProgressFn): ProgressFn {
+  return (event) => {
+    if (event.status !== 'Loading layer' || event.id === undefined) {
+      emit(event);
+      return;
+    }
+    const current = event.progressDetail?.current ?? 0;
+    const total = event.progressDetail?.total ?? 0;
+    emit({ status: 'Extracting', progressDetail: { current, total }, progress: progressBar(current, total), id: event.id });
+    if (total > 0 && current >= total) emit(statusEvent('Pull complete', event.id));
+  };
+}

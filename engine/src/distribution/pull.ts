@@ -8,7 +8,7 @@ import type { DistributionContext } from './context.js';
 import { delay, Limiter } from './limiter.js';
 import { parseManifest } from './manifest.js';
 import { formatPlatform, hostPlatform, type Platform, parsePlatform, platformMatches, selectManifest } from './platform.js';
-import { LayerProgress, shortId, statusEvent } from './progress.js';
+import { LayerProgress, pullUnpackProgress, shortId, statusEvent } from './progress.js';
 import { familiarString, parseRemoteReference, type RemoteReference } from './reference.js';
 import { NetworkError } from './transport.js';
 
@@ -48,7 +48,7 @@ export async function pull(ctx: DistributionContext, refString: string, opts: Pu
 
   const top = await client.manifest(ref.path, reference, signal);
   const topParsed = parseManifest(top.body, top.mediaType, familiarString(ref));
-  progress(statusEvent(`Pulling from ${ref.path}`, ref.digest ?? ref.tag));
+  progress({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag ?? 'latest' });
 
   let manifestDigest = top.digest;
   let manifest: ImageManifest;
@@ -87,7 +87,7 @@ export async function pull(ctx: DistributionContext, refString: string, opts: Pu
       ...(ref.tag !== undefined ? { reference: `${ref.name}:${ref.tag}` } : {}),
       repoDigest: `${ref.name}@${top.digest}`,
     },
-    progress,
+    pullUnpackProgress(progress),
   );
   await ctx.sources.record(ref.domain, ref.path, [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
   progress(statusEvent(`Digest: ${top.digest}`));

@@ -45,6 +45,9 @@ export async function push(ctx: DistributionContext, refString: string, opts: Pu
     const mediaType = manifest.mediaType ?? MediaTypes.ociManifest;
     const digest = await client.putManifest(ref.path, tag, mediaType, body, opts.signal);
     await ctx.sources.record(ref.domain, ref.path, [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
+    // dockerd adds `name@digest` to the image's RepoDigests after a push; registering the
+    // (already unpacked) manifest again with a repo digest does exactly that.
+    await ctx.images.createFromManifest(image.manifestDigest, { repoDigest: `${ref.name}@${digest}` });
     const result = { Tag: tag, Digest: digest, Size: body.length };
     progress(statusEvent(`${tag}: digest: ${digest} size: ${body.length}`));
     progress({ progressDetail: {}, aux: result });

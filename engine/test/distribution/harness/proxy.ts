@@ -7,6 +7,8 @@ export interface BlobFault {
   corruptAt?: number;
   /** Apply the fault this many times, then pass through (default: always). */
   times?: number;
+  /** Called when a response was cut. */
+  onCut?: () => void;
 }
 
 export interface SeenRequest {
@@ -17,7 +19,7 @@ export interface SeenRequest {
 }
 
 /**
- * An HTTP reverse proxy in front of a test registry that can break blob downloads: cut a
+ * An HTTP reverse proxy in front of a test registry that can break blob (and by-digest manifest) downloads: cut a
  * response mid-body or corrupt a byte. Records every request (method, path, Range) so tests can
  * see what a pull resumed.
  */
@@ -50,7 +52,7 @@ export class FaultProxy {
   private listen(): Promise<void> {
     const server = createServer((req, res) => {
       const path = req.url ?? '/';
-      const digest = /\/blobs\/(sha256:[a-f0-9]{64})$/.exec(path)?.[1];
+      const digest = /\/(?:blobs|manifests)\/(sha256:[a-f0-9]{64})$/.exec(path)?.[1];
       const fault = req.method === 'GET' && digest ? this.faults.get(digest) : undefined;
       const upstream = request(
         { host: '127.0.0.1', port: this.upstreamPort, method: req.method, path, headers: { ...req.headers, host: `127.0.0.1:${this.upstreamPort}` } },
@@ -76,7 +78,10 @@ export class FaultProxy {
               sent = fault.cutAfter;
               up.destroy();
               // Let the bytes reach the client before the connection drops.
-              setTimeout(() => res.socket?.destroy(), 20);
+              setTimeout(() => {
+                res.socket?.destroy();
+                fault.onCut?.();
+              }, 20);
               return;
             }
             sent += out.length;
