@@ -1,9 +1,9 @@
 import { constants } from 'node:fs';
-import { access, mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { access, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { EngineError, isEngineError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { readJson, writeJsonAtomic } from '../metadata/atomic.js';
+import { readJson } from '../metadata/atomic.js';
 import { isMountpoint, mountAll, unmount } from '../mount/mount.js';
 import { openAttach } from './attach.js';
 import { isConmon, killConmon, launchConmon, readPid } from './conmon.js';
@@ -97,7 +97,7 @@ export class ConmonRuntime implements Runtime {
       createdAt: nowRfc3339Nano(),
     };
     try {
-      await writeJsonAtomic(this.layout.record(id), record);
+      await writeRecord(this.layout.record(id), record);
       const pid = await launchConmon({
         conmonPath: this.conmonPath,
         runtimePath: this.runtimePath,
@@ -147,15 +147,21 @@ export class ConmonRuntime implements Runtime {
   }
 
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    if (!validTaskId(id)) throw new EngineError('BAD_PARAMETER', `invalid task id ${JSON.stringify(id)}`);
     const record = await this.record(id);
-    const state = await this.runtimeCall(id, () => this.cli.state(id));
-    if (state) {
-      const live = state.status === 'running' || state.status === 'paused';
-      if (live && !opts.force) {
-        throw new EngineError('CONFLICT', `task ${id} is ${state.status}: stop it before deleting, or force`);
+    // Nothing known under this id (the daemon clears stale tasks before every start): no spawns.
+    if (!record && !(await exists(join(this.layout.runtimeRoot, id))) && !(await exists(this.layout.taskDir(id)))) {
+      await rm(this.layout.exitFile(id), { force: true });
+      return;
+    }
+    try {
+      // Without force runc still deletes a stopped task, and kills a created-but-unstarted one.
+      await this.cli.delete(id, opts.force === true);
+    } catch (err) {
+      if (err instanceof OciRuntimeError && /not stopped/.test(err.message)) {
+        throw new EngineError('CONFLICT', `task ${id} is still running: stop it before deleting, or force`);
       }
-      // A created-but-never-started task still has runc's init waiting: that needs --force too.
-      await this.runtimeCall(id, () => this.cli.delete(id, state.status !== 'stopped'));
+      await this.runtimeCall(id, () => Promise.reject(err));
     }
     await this.awaitConmonExit(id, 5000);
     await this.removeTaskFiles(id, record);
@@ -339,6 +345,16 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Atomic (rename) but not fsynced: the record only matters while the host is up, as the tasks it
+ * describes do not survive a host crash; an fsync here would sit on every container start.
+ */
+async function writeRecord(path: string, record: TaskRecord): Promise<void> {
+  const tmp = `${path}.tmp`;
+  await writeFile(tmp, JSON.stringify(record));
+  await rename(tmp, path);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { access, readFile } from 'node:fs/promises';
+import { access, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isEngineError } from '../../src/errors.js';
@@ -78,6 +78,7 @@ describe('ConmonRuntime lifecycle (real conmon + runc)', () => {
     const raw: number[] = [];
     const rawId = uniqueId('raw');
     const { bundle, rootfs } = await makeBundle(h.dir, rawId, h.rootfs, { args: ['true'] });
+    await mkdir(join(bundle, 'rootfs'), { recursive: true });
     await mountAll(rootfs, join(bundle, 'rootfs'));
     try {
       for (let i = 0; i < 5; i++) {

@@ -143,4 +143,13 @@ describe('connectSeqpacket', () => {
     for (let i = 0; i < 50 && fdCount() > before; i++) await new Promise((r) => setTimeout(r, 10));
     expect(fdCount()).toBe(before);
   });
+
+  it('fails a connection whose reader falls too far behind instead of buffering without bound', async () => {
+    const conn = await connectSeqpacket(socketPath, { maxQueuedPackets: 8 });
+    // Nobody reads `packets`; the echo server sends one packet back per packet sent.
+    const failed = new Promise<Error>((resolve) => conn.packets.on('error', resolve));
+    for (let i = 0; i < 20; i++) await conn.send(Buffer.from(`p${i}`));
+    expect((await failed).message).toMatch(/too slow: 8 packets queued/);
+    await conn.closed;
+  });
 });

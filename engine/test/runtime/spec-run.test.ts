@@ -36,7 +36,7 @@ async function runSpec(config: Partial<SpecInput['config']>, hostConfig: HostCon
     const { exitCode } = await h.runtime.wait(id);
     const out: string[] = [];
     for await (const e of h.runtime.readLogs(logPath, {})) if (e.stream === 'stdout') out.push(e.data.toString());
-    return { exitCode, output: out.join(''), bundle };
+    return { exitCode, output: out.join(''), bundle, oomKilled: (await h.runtime.exitStatus(id))?.oomKilled };
   } finally {
     await h.runtime.delete(id, { force: true });
     // create() found the rootfs mounted, so it left it to us.
@@ -89,5 +89,12 @@ describe('buildSpec + ConmonRuntime', () => {
     expect(r.exitCode).toBe(4);
     expect(r.output).toBe('from host\n');
     expect(await readFile(join(data, 'out'), 'utf8')).toBe('out\n');
+  });
+
+  it('reports an OOM kill under a memory limit', async () => {
+    // The shell doubles a string until the 32 MiB limit (no swap) is hit.
+    const r = await runSpec({ Cmd: ['sh', '-c', 'x=a; while true; do x="$x$x"; done'] }, { Memory: 32 << 20, MemorySwap: 32 << 20 });
+    expect(r.exitCode).toBe(137);
+    expect(r.oomKilled).toBe(true);
   });
 });
