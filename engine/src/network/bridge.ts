@@ -8,7 +8,7 @@ import { run } from './exec.js';
  */
 export async function ensureBridge(name: string, gatewayCidr: string, mtu?: number): Promise<void> {
   if (!existsSync(`/sys/class/net/${name}`)) {
-    await run('ip', ['link', 'add', 'name', name, 'type', 'bridge', ...(mtu ? ['mtu', String(mtu)] : [])]);
+    await run('ip', ['link', 'add', 'name', name, ...(mtu ? ['mtu', String(mtu)] : []), 'type', 'bridge']);
   }
   const addrs = JSON.parse(await run('ip', ['-j', '-4', 'addr', 'show', 'dev', name])) as {
     addr_info?: { local: string; prefixlen: number }[];

@@ -135,12 +135,17 @@ export class Cni {
   private pluginPath(type: string): string {
     if (!/^[A-Za-z0-9_.-]+$/.test(type)) throw new EngineError('BAD_PARAMETER', `invalid CNI plugin type ${type}`);
     const dir = this.pluginDirs.find((d) => existsSync(join(d, type)));
-    if (!dir) throw new EngineError('INTERNAL', `failed to find plugin "${type}" in path [${this.pluginDirs.join(' ')}]`);
+    if (!dir)
+      throw new EngineError('INTERNAL', `failed to find plugin "${type}" in path [${this.pluginDirs.join(' ')}]`);
     return join(dir, type);
   }
 }
 
-function runPlugin(path: string, env: NodeJS.ProcessEnv, stdin: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function runPlugin(
+  path: string,
+  env: NodeJS.ProcessEnv,
+  stdin: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(path, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];

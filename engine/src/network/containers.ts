@@ -56,7 +56,7 @@ export class ContainerNetworking {
       if (live.ports.length > 0 && first) {
         const reqs = live.ports.map((p) => ({ ...p, hostPorts: [p.hostPort, p.hostPort] as [number, number] }));
         const { proxies } = await reservePorts(reqs).catch(() => ({ proxies: [] as PortProxy[] }));
-        proxies.forEach((p, i) => p.setTarget(first.ip, live.ports[i]!.containerPort));
+        for (const [i, p] of proxies.entries()) p.setTarget(first.ip, live.ports[i]!.containerPort);
         this.proxies.set(st.id, proxies);
       }
     }
@@ -105,10 +105,14 @@ export class ContainerNetworking {
 
   private checkEndpoint(net: NetworkRecord, cfg: EndpointConfig): void {
     const custom = net.Driver === 'bridge' && net.Name !== 'bridge';
-    if (cfg.Aliases?.length && !custom) throw bad('network-scoped alias is supported only for containers in user defined networks');
+    if (cfg.Aliases?.length && !custom)
+      throw bad('network-scoped alias is supported only for containers in user defined networks');
     if (cfg.IPAMConfig?.IPv4Address) {
       if (!custom) throw bad('user specified IP address is supported on user defined networks only');
-      if (!net.userSubnet) throw bad('user specified IP address is supported only when connecting to networks with user configured subnets');
+      if (!net.userSubnet)
+        throw bad(
+          'user specified IP address is supported only when connecting to networks with user configured subnets',
+        );
     }
   }
 
@@ -122,7 +126,8 @@ export class ContainerNetworking {
     const mode = st.config.networkMode ?? 'bridge';
     if (mode.startsWith('container:')) {
       const target = this.states.get(mode.slice('container:'.length));
-      if (!target?.live) throw new EngineError('CONFLICT', `cannot join network of a non running container: ${mode.slice(10)}`);
+      if (!target?.live)
+        throw new EngineError('CONFLICT', `cannot join network of a non running container: ${mode.slice(10)}`);
       st.live = { netnsPath: target.live.netnsPath, endpoints: {}, ports: [], filesDir: target.live.filesDir };
       await this.save(st);
       return { netnsPath: target.live.netnsPath, mounts: fileMounts(target.live.filesDir ?? opts.filesDir) };
@@ -157,11 +162,18 @@ export class ContainerNetworking {
           const ep = await addEndpoint(
             this.mgr.cni,
             net,
-            { containerId: id, netnsPath: path, ifname: `eth${i}`, ipv4: cfg.IPAMConfig?.IPv4Address, aliases: this.aliases(net, cfg, id), ports: i === 0 ? mappings : [] },
+            {
+              containerId: id,
+              netnsPath: path,
+              ifname: `eth${i}`,
+              ipv4: cfg.IPAMConfig?.IPv4Address,
+              aliases: this.aliases(net, cfg, id),
+              ports: i === 0 ? mappings : [],
+            },
             this.chain,
           );
           st.live.endpoints[net.Id] = ep;
-          if (i === 0) proxies.forEach((p, j) => p.setTarget(ep.ip, mappings[j]!.containerPort));
+          if (i === 0) for (const [j, p] of proxies.entries()) p.setTarget(ep.ip, mappings[j]!.containerPort);
         }
       }
       const first = Object.values(st.live.endpoints)[0];
@@ -226,12 +238,15 @@ export class ContainerNetworking {
     const mode = st.config.networkMode ?? 'bridge';
     const current = Object.keys(st.networks).map((n) => this.mgr.store.tryFind(n));
     if (mode.startsWith('container:')) {
-      throw forbidden('container sharing network namespace with another container or host cannot be connected to any other network');
+      throw forbidden(
+        'container sharing network namespace with another container or host cannot be connected to any other network',
+      );
     }
     if (net.Driver !== 'bridge' || current.some((n) => n && n.Driver !== 'bridge')) {
       throw forbidden(`container cannot be disconnected from host network or connected to host network`);
     }
-    if (st.networks[net.Id]) throw forbidden(`endpoint with name ${st.config.name} already exists in network ${net.Name}`);
+    if (st.networks[net.Id])
+      throw forbidden(`endpoint with name ${st.config.name} already exists in network ${net.Name}`);
     this.checkEndpoint(net, cfg);
     st.networks[net.Id] = cfg;
     const live = st.live;
@@ -243,7 +258,14 @@ export class ContainerNetworking {
         live.endpoints[net.Id] = await addEndpoint(
           this.mgr.cni,
           net,
-          { containerId: id, netnsPath: live.netnsPath, ifname: `eth${n}`, ipv4: cfg.IPAMConfig?.IPv4Address, aliases: this.aliases(net, cfg, id), ports: [] },
+          {
+            containerId: id,
+            netnsPath: live.netnsPath,
+            ifname: `eth${n}`,
+            ipv4: cfg.IPAMConfig?.IPv4Address,
+            aliases: this.aliases(net, cfg, id),
+            ports: [],
+          },
           this.chain,
         );
       } catch (err) {
@@ -259,7 +281,8 @@ export class ContainerNetworking {
     const net = this.mgr.find(netRef);
     const st = this.get(id);
     if (!st.networks[net.Id]) throw forbidden(`container ${id} is not connected to network ${net.Name}`);
-    if (net.Driver !== 'bridge') throw forbidden('container cannot be disconnected from host network or connected to host network');
+    if (net.Driver !== 'bridge')
+      throw forbidden('container cannot be disconnected from host network or connected to host network');
     const ep = st.live?.endpoints[net.Id];
     if (st.live && ep && st.live.netnsPath) {
       if (ep.capabilityArgs.portMappings) {
@@ -293,7 +316,13 @@ export class ContainerNetworking {
     for (const st of this.states.values()) {
       const ep = st.live?.endpoints[networkId];
       if (!ep) continue;
-      out[st.id] = { Name: st.config.name, EndpointID: ep.endpointId, MacAddress: ep.mac, IPv4Address: `${ep.ip}/${ep.prefixLen}`, IPv6Address: '' };
+      out[st.id] = {
+        Name: st.config.name,
+        EndpointID: ep.endpointId,
+        MacAddress: ep.mac,
+        IPv4Address: `${ep.ip}/${ep.prefixLen}`,
+        IPv6Address: '',
+      };
     }
     return out;
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EngineError } from '../errors.js';
-import { type Cni, CNI_VERSION, type NetworkConfList, type PluginConf } from './cni.js';
+import { CNI_VERSION, type Cni, type NetworkConfList, type PluginConf } from './cni.js';
 import { splitAddress } from './ipam.js';
 import { portmapArgs } from './ports.js';
 import type { EndpointState, NetworkRecord, PortMapping } from './types.js';
@@ -15,7 +15,11 @@ export interface ChainOptions {
   portmap: boolean;
 }
 
-export const LOOPBACK: NetworkConfList = { cniVersion: CNI_VERSION, name: 'berth-loopback', plugins: [{ type: 'loopback' }] };
+export const LOOPBACK: NetworkConfList = {
+  cniVersion: CNI_VERSION,
+  name: 'berth-loopback',
+  plugins: [{ type: 'loopback' }],
+};
 
 /** The configuration list for one attachment to a bridge network. */
 export function bridgeConfList(net: NetworkRecord, opts: ChainOptions, withPorts: boolean): NetworkConfList {
@@ -78,7 +82,12 @@ export interface AddEndpointOptions {
 }
 
 /** CNI ADD of one container interface on a bridge network. */
-export async function addEndpoint(cni: Cni, net: NetworkRecord, o: AddEndpointOptions, chain: ChainOptions): Promise<EndpointState> {
+export async function addEndpoint(
+  cni: Cni,
+  net: NetworkRecord,
+  o: AddEndpointOptions,
+  chain: ChainOptions,
+): Promise<EndpointState> {
   const conf = bridgeConfList(net, chain, o.ports.length > 0);
   const prefix = net.IPAM.Config[0]?.Subnet.split('/')[1] ?? '16';
   const capabilityArgs: Record<string, unknown> = {};
@@ -110,5 +119,9 @@ export async function addEndpoint(cni: Cni, net: NetworkRecord, o: AddEndpointOp
 
 /** CNI DEL of an endpoint (releases its address, veth, NAT and firewall rules). */
 export async function delEndpoint(cni: Cni, ep: EndpointState, containerId: string, netnsPath: string): Promise<void> {
-  await cni.del(ep.conf, { containerId, netns: netnsPath, ifname: ep.ifname, capabilityArgs: ep.capabilityArgs }, ep.result);
+  await cni.del(
+    ep.conf,
+    { containerId, netns: netnsPath, ifname: ep.ifname, capabilityArgs: ep.capabilityArgs },
+    ep.result,
+  );
 }

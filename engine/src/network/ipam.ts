@@ -90,13 +90,18 @@ export function checkSubnet(cfg: { Subnet?: string; Gateway?: string; IPRange?: 
 /** The host's IPv4 routes and interface subnets (every table), which a new bridge must not shadow. */
 export async function hostSubnets(): Promise<string[]> {
   const out: string[] = [];
-  const routes = JSON.parse(await run('ip', ['-j', '-4', 'route', 'show', 'table', 'all'])) as { dst?: string; type?: string }[];
+  const routes = JSON.parse(await run('ip', ['-j', '-4', 'route', 'show', 'table', 'all'])) as {
+    dst?: string;
+    type?: string;
+  }[];
   for (const r of routes) {
     if (!r.dst || r.dst === 'default' || (r.type && r.type !== 'unicast')) continue;
     const dst = r.dst.includes('/') ? r.dst : `${r.dst}/32`;
     if (ipaddr.IPv4.isValidCIDR(dst)) out.push(canonicalCidr(dst));
   }
-  const links = JSON.parse(await run('ip', ['-j', '-4', 'addr'])) as { addr_info?: { local: string; prefixlen: number }[] }[];
+  const links = JSON.parse(await run('ip', ['-j', '-4', 'addr'])) as {
+    addr_info?: { local: string; prefixlen: number }[];
+  }[];
   for (const l of links) {
     for (const a of l.addr_info ?? []) out.push(canonicalCidr(`${a.local}/${a.prefixlen}`));
   }

@@ -22,7 +22,8 @@ async function rules(table: string, chain: string): Promise<string[] | undefined
 export async function cleanupCniChains(): Promise<void> {
   const dnat = await rules('nat', 'CNI-HOSTPORT-DNAT');
   if (dnat && dnat.length === 0) {
-    for (const [chain, spec] of NAT_JUMPS) await run('iptables', ['-w', '-t', 'nat', '-D', chain, ...spec]).catch(() => undefined);
+    for (const [chain, spec] of NAT_JUMPS)
+      await run('iptables', ['-w', '-t', 'nat', '-D', chain, ...spec]).catch(() => undefined);
     for (const chain of ['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-MASQ', 'CNI-HOSTPORT-SETMARK']) {
       await run('iptables', ['-w', '-t', 'nat', '-F', chain]).catch(() => undefined);
       await run('iptables', ['-w', '-t', 'nat', '-X', chain]).catch(() => undefined);
@@ -32,9 +33,17 @@ export async function cleanupCniChains(): Promise<void> {
   const admin = await rules('filter', 'CNI-ADMIN');
   const onlyAdminJump = fwd?.every((r) => r.includes('-j CNI-ADMIN'));
   if (fwd && onlyAdminJump && (admin?.length ?? 0) === 0) {
-    await run('iptables', ['-w', '-D', 'FORWARD', '-m', 'comment', '--comment', 'CNI firewall plugin rules', '-j', 'CNI-FORWARD']).catch(
-      () => undefined,
-    );
+    await run('iptables', [
+      '-w',
+      '-D',
+      'FORWARD',
+      '-m',
+      'comment',
+      '--comment',
+      'CNI firewall plugin rules',
+      '-j',
+      'CNI-FORWARD',
+    ]).catch(() => undefined);
     await run('iptables', ['-w', '-F', 'CNI-FORWARD']).catch(() => undefined);
     await run('iptables', ['-w', '-X', 'CNI-FORWARD']).catch(() => undefined);
     await run('iptables', ['-w', '-X', 'CNI-ADMIN']).catch(() => undefined);

@@ -9,8 +9,8 @@ import { ContainerNetworking } from './containers.js';
 import { DnsServer } from './dns.js';
 import type { ChainOptions } from './endpoint.js';
 import { parseResolvConf } from './files.js';
-import { cleanupCniChains } from './iptables.js';
 import { checkSubnet, DEFAULT_POOLS, firstHost, hostSubnets, overlaps, pickSubnet } from './ipam.js';
+import { cleanupCniChains } from './iptables.js';
 import { checkFilters, matchesFilters, NetworkStore, PREDEFINED, toInspect } from './networks.js';
 import type { NetworkCreateRequest, NetworkInspect, NetworkRecord } from './types.js';
 
@@ -136,7 +136,8 @@ export class NetworkManager {
     if (driver === 'host' || driver === 'null') throw forbidden(`only one instance of "${driver}" network is allowed`);
     if (driver !== 'bridge') throw new EngineError('BAD_PARAMETER', `plugin "${driver}" not found`);
     if (req.EnableIPv6) throw new EngineError('NOT_IMPLEMENTED', 'IPv6 networking');
-    if (req.IPAM?.Driver && req.IPAM.Driver !== 'default') throw new EngineError('BAD_PARAMETER', `plugin "${req.IPAM.Driver}" not found`);
+    if (req.IPAM?.Driver && req.IPAM.Driver !== 'default')
+      throw new EngineError('BAD_PARAMETER', `plugin "${req.IPAM.Driver}" not found`);
     const taken = this.store
       .all()
       .flatMap((n) => n.IPAM.Config.map((c) => c.Subnet))
@@ -147,18 +148,22 @@ export class NetworkManager {
     if (given[0]) {
       if (given[0].Subnet?.includes(':')) throw new EngineError('NOT_IMPLEMENTED', 'IPv6 subnets');
       cfg = checkSubnet(given[0]);
-      if (taken.some((t) => overlaps(t, cfg.subnet))) throw forbidden('Pool overlaps with other one on this address space');
+      if (taken.some((t) => overlaps(t, cfg.subnet)))
+        throw forbidden('Pool overlaps with other one on this address space');
     } else {
       const subnet = pickSubnet(this.opts.pools ?? DEFAULT_POOLS, [...taken, ...(await hostSubnets())]);
       if (!subnet) {
-        throw forbidden('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
+        throw forbidden(
+          'could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network',
+        );
       }
       cfg = { subnet, gateway: firstHost(subnet) };
     }
     const id = randomBytes(32).toString('hex');
     const options = { ...(req.Options ?? {}) };
     const bridge = options['com.docker.network.bridge.name'] ?? `br-${id.slice(0, 12)}`;
-    if (bridge.length > 15) throw new EngineError('BAD_PARAMETER', `bridge name ${bridge} is longer than 15 characters`);
+    if (bridge.length > 15)
+      throw new EngineError('BAD_PARAMETER', `bridge name ${bridge} is longer than 15 characters`);
     const rec: NetworkRecord = {
       Name: name,
       Id: id,

@@ -43,7 +43,10 @@ export class NetworkStore {
     if (exact) return exact;
     const prefixed = this.all().filter((n) => n.Id.startsWith(idOrName));
     if (prefixed.length > 1) {
-      throw new EngineError('BAD_PARAMETER', `network ${idOrName} is ambiguous (${prefixed.length} matches found based on ID prefix)`);
+      throw new EngineError(
+        'BAD_PARAMETER',
+        `network ${idOrName} is ambiguous (${prefixed.length} matches found based on ID prefix)`,
+      );
     }
     return prefixed[0];
   }
@@ -66,7 +69,8 @@ export class NetworkStore {
 }
 
 export function checkFilters(filters: Record<string, string[]>): void {
-  for (const key of Object.keys(filters)) if (!FILTER_KEYS.has(key)) throw new EngineError('BAD_PARAMETER', `Invalid filter '${key}'`);
+  for (const key of Object.keys(filters))
+    if (!FILTER_KEYS.has(key)) throw new EngineError('BAD_PARAMETER', `Invalid filter '${key}'`);
   for (const t of filters.type ?? []) {
     if (t !== 'custom' && t !== 'builtin') throw new EngineError('BAD_PARAMETER', `invalid filter: 'type'='${t}'`);
   }
@@ -95,7 +99,9 @@ export function matchesFilters(rec: NetworkRecord, filters: Record<string, strin
     any('scope', (v) => v === rec.Scope) &&
     any('type', (t) => (t === 'builtin') === PREDEFINED.has(rec.Name)) &&
     (filters.label ?? []).every((l) => labelMatch(l, rec.Labels)) &&
-    any('dangling', (v) => (['true', '1'].includes(v) ? !inUse && !PREDEFINED.has(rec.Name) : inUse || PREDEFINED.has(rec.Name)))
+    any('dangling', (v) =>
+      ['true', '1'].includes(v) ? !inUse && !PREDEFINED.has(rec.Name) : inUse || PREDEFINED.has(rec.Name),
+    )
   );
 }
 

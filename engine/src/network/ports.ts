@@ -60,7 +60,9 @@ export function portRequests(
 }
 
 /** Reserve every requested host port (the first free one of a range); all or nothing. */
-export async function reservePorts(requests: PortRequest[]): Promise<{ mappings: PortMapping[]; proxies: PortProxy[] }> {
+export async function reservePorts(
+  requests: PortRequest[],
+): Promise<{ mappings: PortMapping[]; proxies: PortProxy[] }> {
   const proxies: PortProxy[] = [];
   const mappings: PortMapping[] = [];
   try {
@@ -78,7 +80,12 @@ export async function reservePorts(requests: PortRequest[]): Promise<{ mappings:
       }
       if (!proxy) throw lastErr;
       proxies.push(proxy);
-      mappings.push({ containerPort: r.containerPort, protocol: r.protocol, hostIp: r.hostIp, hostPort: proxy.hostPort });
+      mappings.push({
+        containerPort: r.containerPort,
+        protocol: r.protocol,
+        hostIp: r.hostIp,
+        hostPort: proxy.hostPort,
+      });
     }
   } catch (err) {
     await Promise.all(proxies.map((p) => p.close()));
@@ -88,7 +95,9 @@ export async function reservePorts(requests: PortRequest[]): Promise<{ mappings:
 }
 
 /** CNI portmap's `portMappings` capability argument. */
-export function portmapArgs(mappings: PortMapping[]): { hostPort: number; containerPort: number; protocol: string; hostIP?: string }[] {
+export function portmapArgs(
+  mappings: PortMapping[],
+): { hostPort: number; containerPort: number; protocol: string; hostIP?: string }[] {
   return mappings.map((m) => ({
     hostPort: m.hostPort,
     containerPort: m.containerPort,

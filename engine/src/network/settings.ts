@@ -45,7 +45,10 @@ export interface NetworkSettings {
  * default `bridge` network only; a stopped container keeps its networks with empty addresses
  * and an empty Ports map.
  */
-export function buildNetworkSettings(state: ContainerNetState, network: (id: string) => NetworkRecord | undefined): NetworkSettings {
+export function buildNetworkSettings(
+  state: ContainerNetState,
+  network: (id: string) => NetworkRecord | undefined,
+): NetworkSettings {
   const live = state.live;
   const networks: Record<string, EndpointSettings> = {};
   let top: EndpointSettings | undefined;

@@ -40,7 +40,10 @@ export interface NetworkInspect {
   Ingress: false;
   ConfigFrom: { Network: string };
   ConfigOnly: false;
-  Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }>;
+  Containers: Record<
+    string,
+    { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }
+  >;
   Options: Record<string, string>;
   Labels: Record<string, string>;
 }
@@ -53,7 +56,11 @@ export interface NetworkCreateRequest {
   Attachable?: boolean;
   EnableIPv6?: boolean;
   CheckDuplicate?: boolean;
-  IPAM?: { Driver?: string; Config?: { Subnet?: string; Gateway?: string; IPRange?: string }[] | null; Options?: Record<string, string> | null };
+  IPAM?: {
+    Driver?: string;
+    Config?: { Subnet?: string; Gateway?: string; IPRange?: string }[] | null;
+    Options?: Record<string, string> | null;
+  };
   Options?: Record<string, string> | null;
   Labels?: Record<string, string> | null;
 }
