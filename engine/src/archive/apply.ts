@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import {
   chmod,
   chown,
@@ -15,7 +16,6 @@ import {
   symlink,
   utimes,
 } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import tar, { type Header as TarStreamHeader } from 'tar-stream';
@@ -133,7 +133,16 @@ function drainOrClose(stream: NodeJS.EventEmitter): Promise<void> {
 }
 
 /** Errors that mean "this archive is bad" rather than "this machine has a problem". */
-const ARCHIVE_ERRNOS = new Set(['ENOENT', 'ENAMETOOLONG', 'ELOOP', 'ENOTDIR', 'EISDIR', 'EEXIST', 'ENOTEMPTY', 'EPERM']);
+const ARCHIVE_ERRNOS = new Set([
+  'ENOENT',
+  'ENAMETOOLONG',
+  'ELOOP',
+  'ENOTDIR',
+  'EISDIR',
+  'EEXIST',
+  'ENOTEMPTY',
+  'EPERM',
+]);
 
 function asArchiveError(err: unknown): unknown {
   if (isEngineError(err)) return err;
@@ -297,7 +306,10 @@ class LayerApplier {
     }
     const lower = await this.findInLowers(relative(this.root, src));
     if (!lower || lower.st.isDirectory()) {
-      throw new EngineError('INVALID_ARCHIVE', `hard link target ${JSON.stringify(linkname)} does not exist in the layer`);
+      throw new EngineError(
+        'INVALID_ARCHIVE',
+        `hard link target ${JSON.stringify(linkname)} does not exist in the layer`,
+      );
     }
     if (st) await rm(src, { force: true });
     await copyUp(lower.path, src, lower.st);

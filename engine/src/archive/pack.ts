@@ -6,6 +6,7 @@ import tar from 'tar-stream';
 import { OPAQUE_WHITEOUT, OVERLAY_OPAQUE_XATTR, type TarHeader, WHITEOUT_PREFIX } from './apply.js';
 
 type PackHeader = TarHeader & { pax?: Record<string, string> };
+
 import { dumpXattrs } from './sys.js';
 
 export interface PackOptions {
@@ -83,7 +84,13 @@ function packTree(root: string, opts: PackOptions & { layer: boolean }): Readabl
         if (st.isDirectory()) {
           await add({ ...base, name: `${base.name}/`, type: 'directory' }); // Docker writes directories with a trailing '/'
           if (opts.layer && attrs?.get(OVERLAY_OPAQUE_XATTR)?.toString() === 'y') {
-            await add({ ...base, name: `${prefix}${relName}/${OPAQUE_WHITEOUT}`, type: 'file', size: 0, mode: base.mode! & 0o777 });
+            await add({
+              ...base,
+              name: `${prefix}${relName}/${OPAQUE_WHITEOUT}`,
+              type: 'file',
+              size: 0,
+              mode: base.mode! & 0o777,
+            });
           }
           await walk(path, relName);
         } else if (st.isSymbolicLink()) {
@@ -97,10 +104,18 @@ function packTree(root: string, opts: PackOptions & { layer: boolean }): Readabl
           }
           if (st.nlink > 1n) inodes.set(key, prefix + relName);
           const size = Number(st.size);
-          await add({ ...base, type: 'file', size }, size > 0 ? createReadStream(path, { start: 0, end: size - 1 }) : undefined);
+          await add(
+            { ...base, type: 'file', size },
+            size > 0 ? createReadStream(path, { start: 0, end: size - 1 }) : undefined,
+          );
         } else if (st.isCharacterDevice() || st.isBlockDevice()) {
           const [devmajor, devminor] = splitDev(st.rdev);
-          await add({ ...base, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor, devminor });
+          await add({
+            ...base,
+            type: st.isCharacterDevice() ? 'character-device' : 'block-device',
+            devmajor,
+            devminor,
+          });
         } else if (st.isFIFO()) {
           await add({ ...base, type: 'fifo' });
         }

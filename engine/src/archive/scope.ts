@@ -51,7 +51,8 @@ export async function resolveInScope(root: string, rel: string): Promise<string>
       resolved.push(c);
       continue;
     }
-    if (++hops > MAX_SYMLINK_HOPS) throw new EngineError('INVALID_ARCHIVE', `too many levels of symbolic links in ${rel}`);
+    if (++hops > MAX_SYMLINK_HOPS)
+      throw new EngineError('INVALID_ARCHIVE', `too many levels of symbolic links in ${rel}`);
     const target = await readlink(candidate);
     if (target.startsWith('/')) resolved = [];
     pending = [...target.split('/').filter((x) => x !== '' && x !== '.'), ...pending];

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { EngineError } from '../errors.js';
-import type { Snapshotter } from '../snapshots/types.js';
 import { mountDirs } from '../snapshots/mounts.js';
+import type { Snapshotter } from '../snapshots/types.js';
 import { type ApplyOptions, type ApplyResult, applyLayer } from './apply.js';
 
 /**

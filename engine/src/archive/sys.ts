@@ -32,10 +32,14 @@ export async function setXattrMany(paths: string[], name: string, value: string)
  * symlink following). Paths without xattrs are absent.
  */
 export async function dumpXattrs(root: string): Promise<Map<string, Map<string, Buffer>>> {
-  const { stdout } = await run('getfattr', ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'base64', '--absolute-names', '--', root], {
-    maxBuffer: 512 * 1024 * 1024,
-    encoding: 'buffer',
-  });
+  const { stdout } = await run(
+    'getfattr',
+    ['-R', '-P', '-h', '-d', '-m', '-', '-e', 'base64', '--absolute-names', '--', root],
+    {
+      maxBuffer: 512 * 1024 * 1024,
+      encoding: 'buffer',
+    },
+  );
   const out = new Map<string, Map<string, Buffer>>();
   let current: Map<string, Buffer> | undefined;
   for (const line of stdout.toString('latin1').split('\n')) {
@@ -47,7 +51,9 @@ export async function dumpXattrs(root: string): Promise<Map<string, Map<string, 
       const value = line.slice(eq + 1);
       current.set(
         unescapeName(line.slice(0, eq)),
-        value.startsWith('0s') ? Buffer.from(value.slice(2), 'base64') : Buffer.from(value.replace(/^"|"$/g, ''), 'latin1'),
+        value.startsWith('0s')
+          ? Buffer.from(value.slice(2), 'base64')
+          : Buffer.from(value.replace(/^"|"$/g, ''), 'latin1'),
       );
     }
   }
@@ -56,6 +62,9 @@ export async function dumpXattrs(root: string): Promise<Map<string, Map<string, 
 
 /** getfattr writes non-printable bytes (and '\') as `\ooo` octal escapes. */
 function unescapeName(s: string): string {
-  const bytes = Buffer.from(s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(Number.parseInt(o, 8))), 'latin1');
+  const bytes = Buffer.from(
+    s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(Number.parseInt(o, 8))),
+    'latin1',
+  );
   return bytes.toString('utf8');
 }

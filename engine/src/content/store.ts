@@ -1,4 +1,4 @@
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { chmod, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -113,7 +113,8 @@ export class LocalContentStore implements ContentStore {
 
   private async write(id: string, source: Source, opts: IngestOptions, append: boolean): Promise<Descriptor> {
     if (opts.expectedDigest !== undefined) assertDigest(opts.expectedDigest);
-    if (this.active.has(id)) throw new EngineError('CONFLICT', `ingest ref ${opts.ref ?? id} is locked by another writer`);
+    if (this.active.has(id))
+      throw new EngineError('CONFLICT', `ingest ref ${opts.ref ?? id} is locked by another writer`);
     this.active.add(id);
     const dir = join(this.ingestDir, id);
     const data = join(dir, 'data');
@@ -147,7 +148,11 @@ export class LocalContentStore implements ContentStore {
       for await (const chunk of source as AsyncIterable<Uint8Array>) {
         written += chunk.length;
         if (limit !== undefined && written > limit) {
-          throw new EngineError('DIGEST_MISMATCH', `${opts.expectedSize} bytes`, `more than ${opts.expectedSize} bytes`);
+          throw new EngineError(
+            'DIGEST_MISMATCH',
+            `${opts.expectedSize} bytes`,
+            `more than ${opts.expectedSize} bytes`,
+          );
         }
         hash.update(chunk);
         await fh.write(chunk);

@@ -36,6 +36,13 @@ export async function layerMediaType(content: ContentStore, digest: string): Pro
 
 /** GOARCH of this machine (image configs use Go's names). */
 export function hostArchitecture(): string {
-  const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
+  const map: Record<string, string> = {
+    x64: 'amd64',
+    arm64: 'arm64',
+    arm: 'arm',
+    ia32: '386',
+    ppc64: 'ppc64le',
+    s390x: 's390x',
+  };
   return map[process.arch] ?? process.arch;
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { createLayerFromDiff } from '../archive/pack.js';
-import { MediaTypes, type ImageConfig, type ImageManifest, type OciDescriptor } from '../types/oci.js';
+import { type ImageConfig, type ImageManifest, MediaTypes, type OciDescriptor } from '../types/oci.js';
 import { hostArchitecture, putJson } from './blobs.js';
 import type { ImageContext } from './context.js';
 import { normalizeReference } from './reference.js';

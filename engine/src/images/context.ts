@@ -25,5 +25,9 @@ export interface ImageContext {
    * layers, store it, move the given tags to it. Returns the record and the notices dockerd
    * prints when a tag moves away from another image.
    */
-  register(manifestDigest: string, opts: RegisterOptions, progress?: ProgressFn): Promise<{ record: ImageRecord; notices: string[] }>;
+  register(
+    manifestDigest: string,
+    opts: RegisterOptions,
+    progress?: ProgressFn,
+  ): Promise<{ record: ImageRecord; notices: string[] }>;
 }

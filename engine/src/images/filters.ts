@@ -25,7 +25,8 @@ export function imageMatcher(
   const until = filters.until?.map(parseUntil);
   const refGlobs = filters.reference?.map(globToRegExp);
   return (img) => {
-    if (dangling !== undefined && (img.repoTags.length === 0) !== (dangling === 'true' || dangling === '1')) return false;
+    if (dangling !== undefined && (img.repoTags.length === 0) !== (dangling === 'true' || dangling === '1'))
+      return false;
     const created = Date.parse(img.created);
     if (before && !before.every((t) => created < t)) return false;
     if (since && !since.every((t) => created > t)) return false;
@@ -60,7 +61,10 @@ function globToRegExp(glob: string): RegExp {
     else if (c === '[') {
       const end = glob.indexOf(']', i + 1);
       if (end < 0) throw new EngineError('BAD_PARAMETER', `invalid reference filter: ${glob}`);
-      re += `[${glob.slice(i + 1, end).replace(/^\^/, '^').replace(/\\/g, '\\\\')}]`;
+      re += `[${glob
+        .slice(i + 1, end)
+        .replace(/^\^/, '^')
+        .replace(/\\/g, '\\\\')}]`;
       i = end;
     } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
   }

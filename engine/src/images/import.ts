@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { applyLayerToSnapshot } from '../archive/snapshot.js';
-import { MediaTypes, type ImageConfig, type ImageManifest } from '../types/oci.js';
+import { type ImageConfig, type ImageManifest, MediaTypes } from '../types/oci.js';
 import { hostArchitecture, layerMediaType, putJson } from './blobs.js';
 import { applyChanges } from './changes.js';
 import type { ImageContext } from './context.js';
@@ -23,9 +23,15 @@ export async function importRootfs(
   const mediaType = await layerMediaType(ctx.content, blob.digest);
   const layer = { mediaType, digest: blob.digest, size: blob.size };
   // unpack first: the diffID is only known once the (possibly compressed) tar has been read
-  const applied = await applyLayerToSnapshot(ctx.snapshotter, (r) => r.diffId, undefined, ctx.content.reader(blob.digest), {
-    log: ctx.log,
-  });
+  const applied = await applyLayerToSnapshot(
+    ctx.snapshotter,
+    (r) => r.diffId,
+    undefined,
+    ctx.content.reader(blob.digest),
+    {
+      log: ctx.log,
+    },
+  );
   const created = new Date().toISOString();
   const [os, arch, variant] = (opts.platform ?? '').split('/');
   const config: ImageConfig = {
@@ -39,7 +45,12 @@ export async function importRootfs(
   if (variant) config.variant = variant;
   if (opts.message) config.comment = opts.message;
   const configDesc = await putJson(ctx.content, config, MediaTypes.ociConfig);
-  const manifest: ImageManifest = { schemaVersion: 2, mediaType: MediaTypes.ociManifest, config: configDesc, layers: [layer] };
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MediaTypes.ociManifest,
+    config: configDesc,
+    layers: [layer],
+  };
   const manifestDesc = await putJson(ctx.content, manifest, MediaTypes.ociManifest);
   const { record } = await ctx.register(manifestDesc.digest, { tags }, progress);
   progress?.({ status: record.id });

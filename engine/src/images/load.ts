@@ -72,11 +72,17 @@ async function readArchive(ctx: ImageContext, input: Readable): Promise<ArchiveF
   })();
   try {
     for await (const entry of extract) {
-      const name = posix.normalize(entry.header.name).replace(/^(\.\/)+|^\/+/, '').replace(/\/$/, '');
+      const name = posix
+        .normalize(entry.header.name)
+        .replace(/^(\.\/)+|^\/+/, '')
+        .replace(/\/$/, '');
       if (entry.header.type === 'file' || entry.header.type === 'contiguous-file') {
         out.files.set(name, await ctx.content.ingest(entry as unknown as AsyncIterable<Uint8Array>));
       } else if (entry.header.type === 'symlink' || entry.header.type === 'link') {
-        const target = entry.header.type === 'symlink' ? posix.join(posix.dirname(name), entry.header.linkname) : entry.header.linkname;
+        const target =
+          entry.header.type === 'symlink'
+            ? posix.join(posix.dirname(name), entry.header.linkname)
+            : entry.header.linkname;
         out.links.set(name, posix.normalize(target));
       }
       entry.resume();
@@ -164,7 +170,8 @@ async function loadOciLayout(
     const manifest = await readJsonBlob<ImageManifest>(ctx.content, desc.digest, 'manifest');
     const config = await readJsonBlob<ImageConfig>(ctx.content, manifest.config.digest, 'image config');
     validateConfig(config, manifest);
-    const name = desc.annotations?.['io.containerd.image.name'] ?? desc.annotations?.['org.opencontainers.image.ref.name'];
+    const name =
+      desc.annotations?.['io.containerd.image.name'] ?? desc.annotations?.['org.opencontainers.image.ref.name'];
     const tags: string[] = [];
     // a bare tag in ref.name (as `skopeo copy oci:dir:tag` writes) names no repository: load it untagged
     if (name && (name.includes('/') || name.includes(':') || name.includes('@'))) {
@@ -182,12 +189,18 @@ async function loadOciLayout(
  * Image manifests an index names, following nested indexes; for multi-platform images only the
  * host's platform is kept (dockerd's classic store does the same). Blobs must be in the archive.
  */
-async function platformManifests(ctx: ImageContext, archive: ArchiveFiles, indexDigest: string, depth = 0): Promise<OciDescriptor[]> {
+async function platformManifests(
+  ctx: ImageContext,
+  archive: ArchiveFiles,
+  indexDigest: string,
+  depth = 0,
+): Promise<OciDescriptor[]> {
   if (depth > 4) throw new EngineError('INVALID_ARCHIVE', 'image indexes nested too deeply');
   const index = await readJsonBlob<ImageIndex>(ctx.content, indexDigest, 'image index');
   const out: OciDescriptor[] = [];
   const present = new Set([...archive.files.values()].map((d) => d.digest));
-  const isIndex = (d: OciDescriptor) => d.mediaType === MediaTypes.ociIndex || d.mediaType === MediaTypes.dockerManifestList;
+  const isIndex = (d: OciDescriptor) =>
+    d.mediaType === MediaTypes.ociIndex || d.mediaType === MediaTypes.dockerManifestList;
   const candidates = (index.manifests ?? []).filter((d) => present.has(d.digest));
   const platformMatch = candidates.filter(
     (d) => !d.platform || (d.platform.os === 'linux' && d.platform.architecture === hostArchitecture()),

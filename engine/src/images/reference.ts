@@ -32,7 +32,10 @@ export function parseReference(ref: string): ParsedReference {
   try {
     parsed = parseFamiliarName(ref);
   } catch (err) {
-    throw new EngineError('INVALID_REFERENCE', `${ref}: ${(err as Error).message.replace(/^invalid reference format:? ?/, '')}`);
+    throw new EngineError(
+      'INVALID_REFERENCE',
+      `${ref}: ${(err as Error).message.replace(/^invalid reference format:? ?/, '')}`,
+    );
   }
   if (!parsed.domain || !parsed.repository) throw new EngineError('INVALID_REFERENCE', ref);
   const out: ParsedReference = { name: `${parsed.domain}/${parsed.repository}` };

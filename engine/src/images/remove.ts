@@ -52,11 +52,18 @@ export class ImageRemover {
     return { records, reclaimed: reclaimed.bytes };
   }
 
-  private async checkConflicts(id: string, force: boolean, ignoreRefs = false): Promise<{ msg: string; used: boolean } | undefined> {
+  private async checkConflicts(
+    id: string,
+    force: boolean,
+    ignoreRefs = false,
+  ): Promise<{ msg: string; used: boolean } | undefined> {
     const { index } = this.ctx;
     const fail = (msg: string, used: boolean) => ({ msg, used });
     if (index.children(id).length > 0) {
-      return fail(`conflict: unable to delete ${short(id)} (cannot be forced) - image has dependent child images`, false);
+      return fail(
+        `conflict: unable to delete ${short(id)} (cannot be forced) - image has dependent child images`,
+        false,
+      );
     }
     const user = await this.inUse(id);
     if (user?.running) {
@@ -67,7 +74,10 @@ export class ImageRemover {
     }
     if (force) return undefined;
     if (!ignoreRefs && index.refsOf(id).length > 0) {
-      return fail(`conflict: unable to delete ${short(id)} (must be forced) - image is referenced in multiple repositories`, false);
+      return fail(
+        `conflict: unable to delete ${short(id)} (must be forced) - image is referenced in multiple repositories`,
+        false,
+      );
     }
     if (user) {
       return fail(
@@ -105,7 +115,11 @@ export class ImageRemover {
     records.push({ Deleted: id });
     if (!prune) return;
     reclaimed.bytes += await this.collectLayers(img.stored.chainIds);
-    await this.collectBlobs([img.stored.manifestDigest, img.manifest.config.digest, ...img.manifest.layers.map((l) => l.digest)]);
+    await this.collectBlobs([
+      img.stored.manifestDigest,
+      img.manifest.config.digest,
+      ...img.manifest.layers.map((l) => l.digest),
+    ]);
     if (img.stored.parent && index.images.has(img.stored.parent)) {
       await this.deleteImage(img.stored.parent, records, false, true, true, reclaimed);
     }

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import { MediaTypes, type ImageIndex, type OciDescriptor } from '../types/oci.js';
+import { type ImageIndex, MediaTypes, type OciDescriptor } from '../types/oci.js';
 import type { ImageContext } from './context.js';
 import { familiarString, splitReference } from './reference.js';
 import type { ImageWithConfig } from './types.js';
@@ -32,9 +32,8 @@ export function saveImages(ctx: ImageContext, items: SaveItem[]): Readable {
       if (written.has(digest)) return;
       written.add(digest);
       await new Promise<void>((resolve, reject) => {
-        const sink = pack.entry(
-          { name: `blobs/sha256/${digest.slice(7)}`, size, mode: 0o644, mtime: EPOCH },
-          (err) => (err ? reject(err) : resolve()),
+        const sink = pack.entry({ name: `blobs/sha256/${digest.slice(7)}`, size, mode: 0o644, mtime: EPOCH }, (err) =>
+          err ? reject(err) : resolve(),
         ) as unknown as NodeJS.WritableStream & { destroy(e?: Error): void };
         (async () => {
           for await (const chunk of ctx.content.reader(digest)) {

@@ -12,7 +12,14 @@ import type { ImageContext, RegisterOptions } from './context.js';
 import { imageMatcher } from './filters.js';
 import { importRootfs } from './import.js';
 import { loadArchive } from './load.js';
-import { asImageId, familiarString, normalizeReference, normalizeTag, parseReference, splitReference } from './reference.js';
+import {
+  asImageId,
+  familiarString,
+  normalizeReference,
+  normalizeTag,
+  parseReference,
+  splitReference,
+} from './reference.js';
 import { ImageRemover } from './remove.js';
 import { type SaveItem, saveImages } from './save.js';
 import { ImageIndex } from './store.js';
@@ -153,7 +160,9 @@ export class ImageStore implements ImageService, ImageContext {
       for (const tag of opts.tags ?? []) {
         const prev = this.index.refs.get(tag);
         if (prev && prev !== id) {
-          notices.push(`The image ${familiarString(tag)} already exists, renaming the old one with ID ${prev} to empty string`);
+          notices.push(
+            `The image ${familiarString(tag)} already exists, renaming the old one with ID ${prev} to empty string`,
+          );
         }
         this.index.refs.set(tag, id);
         img.stored.lastTagTime = now;
@@ -215,7 +224,9 @@ export class ImageStore implements ImageService, ImageContext {
       const parsed = safeParse(ref);
       if (parsed && !parsed.tag && !parsed.digest) {
         // a bare repository name saves every tag of it, as `docker save busybox` does
-        const repoTags = [...this.index.refs.entries()].filter(([r]) => splitReference(r).name === parsed.name && !r.includes('@'));
+        const repoTags = [...this.index.refs.entries()].filter(
+          ([r]) => splitReference(r).name === parsed.name && !r.includes('@'),
+        );
         if (repoTags.length > 0) {
           for (const [r, id] of repoTags) add(id, [r]);
           continue;
@@ -238,7 +249,10 @@ export class ImageStore implements ImageService, ImageContext {
     let reclaimed = 0;
     const candidates = [...this.index.images.keys()]
       .map((id) => this.record(id))
-      .filter((img) => match(img) && (!opts.dangling || (img.repoTags.length === 0 && this.index.children(img.id).length === 0)))
+      .filter(
+        (img) =>
+          match(img) && (!opts.dangling || (img.repoTags.length === 0 && this.index.children(img.id).length === 0)),
+      )
       .sort((a, b) => Date.parse(b.created) - Date.parse(a.created));
     for (const img of candidates) {
       if (!this.index.images.has(img.id)) continue; // pruned as someone's parent already

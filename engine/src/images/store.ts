@@ -54,7 +54,9 @@ export class ImageIndex {
     await Promise.all(
       Object.values(file.images).map(async (stored) => {
         try {
-          const manifest = JSON.parse((await this.content.readBuffer(stored.manifestDigest)).toString()) as ImageManifest;
+          const manifest = JSON.parse(
+            (await this.content.readBuffer(stored.manifestDigest)).toString(),
+          ) as ImageManifest;
           const config = JSON.parse((await this.content.readBuffer(manifest.config.digest)).toString()) as ImageConfig;
           this.images.set(stored.id, { stored, config, manifest });
         } catch (err) {

@@ -80,10 +80,15 @@ export interface ImageService {
   save(refs: string[]): Promise<Readable>;
   tag(source: string, repo: string, tag?: string): Promise<void>;
   remove(ref: string, opts: { force?: boolean; noprune?: boolean }): Promise<RemoveResult[]>;
-  history(ref: string): Promise<
+  history(
+    ref: string,
+  ): Promise<
     { Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }[]
   >;
-  prune(opts: { dangling: boolean; filters?: ImageFilters }): Promise<{ ImagesDeleted: RemoveResult[]; SpaceReclaimed: number }>;
+  prune(opts: {
+    dangling: boolean;
+    filters?: ImageFilters;
+  }): Promise<{ ImagesDeleted: RemoveResult[]; SpaceReclaimed: number }>;
   /** Prepare a container's writable rootfs snapshot (key = container id) over the image's layers. */
   prepareRootfs(imageId: string, key: string): Promise<Mount[]>;
   /** Create a new image from a container's snapshot changes (docker commit / build steps). */

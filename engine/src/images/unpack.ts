@@ -59,10 +59,16 @@ export class Unpacker {
       const id = layer.digest.slice(7, 19);
       running = (async () => {
         progress?.({ status: 'Loading layer', id, progressDetail: { current: 0, total: layer.size } });
-        const res = await applyLayerToSnapshot(this.snapshotter, chainId, chain[i - 1], this.content.reader(layer.digest), {
-          expectedDiffId: diffIds[i]!,
-          ...(this.log ? { log: this.log } : {}),
-        });
+        const res = await applyLayerToSnapshot(
+          this.snapshotter,
+          chainId,
+          chain[i - 1],
+          this.content.reader(layer.digest),
+          {
+            expectedDiffId: diffIds[i]!,
+            ...(this.log ? { log: this.log } : {}),
+          },
+        );
         progress?.({ status: 'Loading layer', id, progressDetail: { current: layer.size, total: layer.size } });
         this.log?.debug({ chainId, diffId: res.diffId }, 'layer unpacked');
         return res.size;

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -46,7 +46,11 @@ describe('applyLayer', () => {
       { name: 'dev/null', type: 'character-device', devmajor: 1, devminor: 3, mode: 0o666 },
       { name: 'dev/loop9', type: 'block-device', devmajor: 7, devminor: 9, mode: 0o660 },
       { name: 'run/fifo', type: 'fifo', mode: 0o600 },
-      { name: 'etc/cap', content: 'c', pax: { 'SCHILY.xattr.user.berth': 'yes', 'SCHILY.xattr.trusted.overlay.opaque': 'y' } },
+      {
+        name: 'etc/cap',
+        content: 'c',
+        pax: { 'SCHILY.xattr.user.berth': 'yes', 'SCHILY.xattr.trusted.overlay.opaque': 'y' },
+      },
       { name: 'home/app/.profile', content: 'x' }, // parents never described by the layer
     ]);
     const upper = join(root, 'upper');
@@ -166,7 +170,15 @@ describe('applyLayer', () => {
     const diff2 = await collect(createLayerFromDiff(upper));
     expect(diff1.equals(diff2)).toBe(true);
     const names = execFileSync('tar', ['-t'], { input: diff1, encoding: 'utf8' }).trim().split('\n');
-    expect(names).toEqual(['etc/', 'etc/.wh.a', 'etc/c', 'var/', 'var/cache/', 'var/cache/.wh..wh..opq', 'var/cache/fresh']);
+    expect(names).toEqual([
+      'etc/',
+      'etc/.wh.a',
+      'etc/c',
+      'var/',
+      'var/cache/',
+      'var/cache/.wh..wh..opq',
+      'var/cache/fresh',
+    ]);
 
     // applying the diff on the base reproduces the container's view
     await sn.commit('ctr-layer', 'ctr');

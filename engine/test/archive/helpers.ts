@@ -54,8 +54,14 @@ export async function treeSnapshot(dir: string, skip: string[] = [], precise = f
       const st = await lstat(p);
       let extra = '';
       if (st.isSymbolicLink()) extra = `-> ${await readlink(p)}`;
-      else if (st.isFile()) extra = createHash('sha256').update(await readFile(p)).digest('hex');
-      out.set(r, `${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${precise ? `${st.mtimeMs}/${st.ctimeMs}` : Math.floor(st.mtimeMs / 1000)} ${st.nlink} ${extra}`);
+      else if (st.isFile())
+        extra = createHash('sha256')
+          .update(await readFile(p))
+          .digest('hex');
+      out.set(
+        r,
+        `${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.size} ${precise ? `${st.mtimeMs}/${st.ctimeMs}` : Math.floor(st.mtimeMs / 1000)} ${st.nlink} ${extra}`,
+      );
       if (st.isDirectory()) await walk(p, r);
     }
   };

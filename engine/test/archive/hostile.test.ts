@@ -102,7 +102,10 @@ const cases: Case[] = [
     },
   },
   { name: 'hard link to /etc/passwd', archive: tarOf([{ name: 'h', type: 'link', linkname: '/etc/passwd' }]) },
-  { name: 'hard link to ../../outside', archive: tarOf([{ name: 'h', type: 'link', linkname: '../../outside/passwd' }]) },
+  {
+    name: 'hard link to ../../outside',
+    archive: tarOf([{ name: 'h', type: 'link', linkname: '../../outside/passwd' }]),
+  },
   {
     name: 'symlink to /etc then a hard link through it',
     archive: tarOf([
@@ -149,10 +152,16 @@ const cases: Case[] = [
   {
     name: 'xattrs naming overlay internals are dropped',
     archive: tarOf([
-      { name: 'x', content: 'x', pax: { 'SCHILY.xattr.trusted.overlay.redirect': '/etc', 'SCHILY.xattr.system.evil': 'y' } },
+      {
+        name: 'x',
+        content: 'x',
+        pax: { 'SCHILY.xattr.trusted.overlay.redirect': '/etc', 'SCHILY.xattr.system.evil': 'y' },
+      },
     ]),
     check: async (upper) => {
-      const out = execFileSync('getfattr', ['-h', '--absolute-names', '-d', '-m', '-', join(upper, 'x')], { encoding: 'utf8' });
+      const out = execFileSync('getfattr', ['-h', '--absolute-names', '-d', '-m', '-', join(upper, 'x')], {
+        encoding: 'utf8',
+      });
       expect(out).toBe('');
     },
   },
@@ -174,7 +183,10 @@ const cases: Case[] = [
     },
   },
   { name: 'garbage bytes', archive: () => randomBytes(4096) },
-  { name: 'corrupt gzip', archive: () => Buffer.concat([gzipSync(Buffer.alloc(10_000)).subarray(0, 40), randomBytes(200)]) },
+  {
+    name: 'corrupt gzip',
+    archive: () => Buffer.concat([gzipSync(Buffer.alloc(10_000)).subarray(0, 40), randomBytes(200)]),
+  },
   {
     name: 'gzip bomb stops at the bound',
     maxUncompressedBytes: 8 * 1024 * 1024,

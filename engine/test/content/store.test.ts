@@ -44,9 +44,9 @@ describe('LocalContentStore', () => {
 
   it('refuses a blob whose digest or size does not match and keeps nothing', async () => {
     const data = Buffer.from('abc');
-    await expect(
-      store.ingest(Readable.from([data]), { expectedDigest: sha256Digest('other') }),
-    ).rejects.toSatisfy((e) => isEngineError(e, 'DIGEST_MISMATCH'));
+    await expect(store.ingest(Readable.from([data]), { expectedDigest: sha256Digest('other') })).rejects.toSatisfy(
+      (e) => isEngineError(e, 'DIGEST_MISMATCH'),
+    );
     await expect(store.ingest(Readable.from([data]), { expectedSize: 2 })).rejects.toSatisfy((e) =>
       isEngineError(e, 'DIGEST_MISMATCH'),
     );

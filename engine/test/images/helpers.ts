@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import { createLogger } from '../../src/log.js';
-import type { ImageUser } from '../../src/images/types.js';
 import { createImageService, type ImageStore } from '../../src/images/service.js';
+import type { ImageUser } from '../../src/images/types.js';
+import { createLogger } from '../../src/log.js';
 import type { Mount } from '../../src/snapshots/types.js';
 import { mountAll } from '../snapshots/mount.js';
 

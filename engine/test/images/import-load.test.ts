@@ -56,14 +56,21 @@ describe('import', () => {
     expect(await t.store.get(rec.id)).toMatchObject({ id: rec.id });
 
     const mounts = await t.store.prepareRootfs(rec.id, 'ctr-1');
-    expect(runIn(mounts, ['/bin/sh', '-c', 'echo hi from $(cat /etc/hostname); ls /home; cut -d: -f1 /etc/passwd'])).toBe(
-      'hi from busybox\napp\nroot\napp\nnobody\n',
-    );
+    expect(
+      runIn(mounts, ['/bin/sh', '-c', 'echo hi from $(cat /etc/hostname); ls /home; cut -d: -f1 /etc/passwd']),
+    ).toBe('hi from busybox\napp\nroot\napp\nnobody\n');
     await t.store.snapshotter.remove('ctr-1');
 
     const hist = await t.store.history('bb:imported');
     expect(hist).toEqual([
-      { Id: rec.id, Created: expect.any(Number), CreatedBy: '', Tags: ['bb:imported'], Size: rec.size, Comment: 'Imported from -' },
+      {
+        Id: rec.id,
+        Created: expect.any(Number),
+        CreatedBy: '',
+        Tags: ['bb:imported'],
+        Size: rec.size,
+        Comment: 'Imported from -',
+      },
     ]);
     expect(rec.size).toBeGreaterThan(1_000_000);
   });
@@ -76,9 +83,9 @@ describe('import', () => {
     await t.store.importRootfs(createReadStream(rootfs.tarPath), {});
     expect((await t.store.snapshotter.list()).map((s) => s.key)).toEqual(before.map((s) => s.key));
     expect(a.chainIds).toEqual([rootfs.diffId]);
-    await expect(t.store.importRootfs(Readable.from([Buffer.from('not a tar at all'.repeat(100))]), {})).rejects.toSatisfy(
-      (e) => isEngineError(e, 'INVALID_ARCHIVE'),
-    );
+    await expect(
+      t.store.importRootfs(Readable.from([Buffer.from('not a tar at all'.repeat(100))]), {}),
+    ).rejects.toSatisfy((e) => isEngineError(e, 'INVALID_ARCHIVE'));
     expect((await t.store.snapshotter.list()).length).toBe(before.length);
   });
 });
@@ -135,8 +142,18 @@ describe('load', () => {
         schemaVersion: 2,
         mediaType: MediaTypes.ociIndex,
         manifests: [
-          { mediaType: MediaTypes.ociManifest, digest: sha256Digest(manifest), size: manifest.length, platform: { os: 'linux', architecture: arch } },
-          { mediaType: MediaTypes.ociManifest, digest: sha256Digest('missing'), size: 1, platform: { os: 'linux', architecture: 'riscv64' } },
+          {
+            mediaType: MediaTypes.ociManifest,
+            digest: sha256Digest(manifest),
+            size: manifest.length,
+            platform: { os: 'linux', architecture: arch },
+          },
+          {
+            mediaType: MediaTypes.ociManifest,
+            digest: sha256Digest('missing'),
+            size: 1,
+            platform: { os: 'linux', architecture: 'riscv64' },
+          },
         ],
       }),
     );
@@ -153,7 +170,9 @@ describe('load', () => {
           Buffer.from(
             JSON.stringify({
               schemaVersion: 2,
-              manifests: [{ mediaType: MediaTypes.ociIndex, digest: sha256Digest(inner), size: inner.length, annotations }],
+              manifests: [
+                { mediaType: MediaTypes.ociIndex, digest: sha256Digest(inner), size: inner.length, annotations },
+              ],
             }),
           ),
         ],
@@ -197,22 +216,26 @@ describe('save', () => {
       },
     ]);
     const index = JSON.parse(files.get('index.json')!.toString());
-    expect(index.manifests.map((m: { annotations: Record<string, string> }) => m.annotations['io.containerd.image.name'])).toEqual([
-      'docker.io/library/busybox:latest',
-      'docker.io/library/busybox:v2',
-    ]);
+    expect(
+      index.manifests.map((m: { annotations: Record<string, string> }) => m.annotations['io.containerd.image.name']),
+    ).toEqual(['docker.io/library/busybox:latest', 'docker.io/library/busybox:v2']);
     // the same bytes as `tar` sees them
     expect(execFileSync('tar', ['-t'], { input: data, encoding: 'utf8' })).toContain('oci-layout');
 
     const other = await newStore();
     try {
-      expect(await other.store.load(Readable.from([data]))).toEqual(['Loaded image: busybox:latest', 'Loaded image: busybox:v2']);
+      expect(await other.store.load(Readable.from([data]))).toEqual([
+        'Loaded image: busybox:latest',
+        'Loaded image: busybox:v2',
+      ]);
       const a = await t.store.get('busybox');
       const b = await other.store.get('busybox:v2');
       expect(b.id).toBe(a.id);
       expect(b.manifestDigest).toBe(a.manifestDigest);
       // the OCI half alone is a valid layout too
-      const ociOnly = await tarOf([...files].filter(([n]) => !['manifest.json', 'repositories'].includes(n) && !n.endsWith('/')));
+      const ociOnly = await tarOf(
+        [...files].filter(([n]) => !['manifest.json', 'repositories'].includes(n) && !n.endsWith('/')),
+      );
       const third = await newStore();
       try {
         expect(await third.store.load(Readable.from([ociOnly]))).toEqual([

@@ -34,11 +34,16 @@ async function commitChange(parent: string, reference: string, change: (root: st
   const mounts = await t.store.prepareRootfs(parent, key);
   await withMounted(mounts, change);
   const base = await t.store.get(parent);
-  const rec = await t.store.commit(key, base.id, { ...base.config, config: { ...base.config.config, Cmd: ['cat', '/hello'] } }, {
-    reference,
-    createdBy: '/bin/sh -c echo hello > /hello',
-    comment: 'step',
-  });
+  const rec = await t.store.commit(
+    key,
+    base.id,
+    { ...base.config, config: { ...base.config.config, Cmd: ['cat', '/hello'] } },
+    {
+      reference,
+      createdBy: '/bin/sh -c echo hello > /hello',
+      comment: 'step',
+    },
+  );
   await t.store.snapshotter.remove(key);
   return rec;
 }
@@ -103,7 +108,9 @@ describe('remove and prune', () => {
     t.users.set(busyboxId, { containerId: CTR, running: true });
     expect(await t.store.remove('busybox', { force: true })).toEqual([{ Untagged: 'busybox:latest' }]);
     expect((await t.store.get(busyboxId)).repoTags).toEqual([]);
-    await expect(t.store.remove(busyboxId, { force: true })).rejects.toSatisfy((e) => /cannot be forced/.test(String(e)));
+    await expect(t.store.remove(busyboxId, { force: true })).rejects.toSatisfy((e) =>
+      /cannot be forced/.test(String(e)),
+    );
     t.users.set(busyboxId, { containerId: CTR, running: false });
     expect(await t.store.remove(busyboxId, { force: true })).toEqual([{ Deleted: busyboxId }]);
   });
@@ -111,7 +118,10 @@ describe('remove and prune', () => {
   it('keeps layers with noprune, and prunes dangling images', async () => {
     await t.store.tag('busybox', 'keep');
     await t.store.remove('busybox', {});
-    expect(await t.store.remove('keep', { noprune: true })).toEqual([{ Untagged: 'keep:latest' }, { Deleted: busyboxId }]);
+    expect(await t.store.remove('keep', { noprune: true })).toEqual([
+      { Untagged: 'keep:latest' },
+      { Deleted: busyboxId },
+    ]);
     expect(await t.store.snapshotter.stat(archive.diffId)).toBeDefined();
 
     await t.store.load(createReadStream(archive.path));
@@ -174,7 +184,12 @@ describe('commit and history', () => {
   it('commits an empty layer and an uncompressed layer, and reports disk usage', async () => {
     const base = await t.store.get('busybox');
     await t.store.prepareRootfs('busybox', 'k1');
-    const meta = await t.store.commit('k1', base.id, { ...base.config, config: { Env: ['X=1'] } }, { emptyLayer: true, createdBy: 'ENV X=1' });
+    const meta = await t.store.commit(
+      'k1',
+      base.id,
+      { ...base.config, config: { Env: ['X=1'] } },
+      { emptyLayer: true, createdBy: 'ENV X=1' },
+    );
     expect((await t.store.get(meta.id)).config.rootfs.diff_ids).toEqual(base.config.rootfs.diff_ids);
     expect((await t.store.history(meta.id))[0]).toMatchObject({ CreatedBy: 'ENV X=1', Size: 0 });
     await t.store.snapshotter.remove('k1');

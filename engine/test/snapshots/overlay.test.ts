@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -29,7 +29,11 @@ describe('OverlaySnapshotter', () => {
     await mkdir(join(await sn.upperDir('extract-1'), 'etc'));
     await sn.commit('layer1', 'extract-1', { 'berth.layer': 'one' });
     expect(await sn.stat('extract-1')).toBeUndefined();
-    expect(await sn.stat('layer1')).toMatchObject({ key: 'layer1', kind: 'committed', labels: { 'berth.layer': 'one' } });
+    expect(await sn.stat('layer1')).toMatchObject({
+      key: 'layer1',
+      kind: 'committed',
+      labels: { 'berth.layer': 'one' },
+    });
 
     const m2 = await sn.prepare('ctr', 'layer1');
     expect(m2[0]?.type).toBe('overlay');
