@@ -84,7 +84,7 @@ export function processArgv(config: ContainerConfig): string[] {
 export function replaceOrAppendEnv(defaults: string[], overrides: string[]): string[] {
   const out: (string | undefined)[] = [...defaults];
   const index = new Map<string, number>();
-  out.forEach((e, i) => index.set(envKey(e ?? ''), i));
+  for (const [i, e] of out.entries()) index.set(envKey(e ?? ''), i);
   for (const value of overrides) {
     const eq = value.indexOf('=');
     if (eq < 0) {

@@ -73,7 +73,8 @@ async function resolvConfContent(opts: EtcFileOptions): Promise<string> {
   } catch {
     // No host resolv.conf: the defaults below apply.
   }
-  if (opts.networkMode === 'host' && !opts.dns?.length && !opts.dnsSearch?.length && !opts.dnsOptions?.length) return host;
+  if (opts.networkMode === 'host' && !opts.dns?.length && !opts.dnsSearch?.length && !opts.dnsOptions?.length)
+    return host;
   const hostLines = host.split('\n');
   const field = (name: string) =>
     hostLines

@@ -48,7 +48,10 @@ function majorMinor(rdev: bigint): { major: number; minor: number } {
 }
 
 /** One host device node as it should appear in the container (`--device`). */
-export async function hostDevice(pathOnHost: string, pathInContainer = pathOnHost): Promise<OciLinuxDevice | undefined> {
+export async function hostDevice(
+  pathOnHost: string,
+  pathInContainer = pathOnHost,
+): Promise<OciLinuxDevice | undefined> {
   const st = await lstat(pathOnHost, { bigint: true });
   const type = st.isCharacterDevice() ? 'c' : st.isBlockDevice() ? 'b' : undefined;
   if (!type) return undefined;
@@ -93,7 +96,11 @@ export async function userDevices(hc: HostConfig): Promise<{ devices: OciLinuxDe
   const rules: OciDeviceCgroup[] = [];
   for (const d of hc.Devices ?? []) {
     const dev = await hostDevice(d.PathOnHost, d.PathInContainer || d.PathOnHost).catch(() => undefined);
-    if (!dev) throw new EngineError('BAD_PARAMETER', `error gathering device information while adding custom device "${d.PathOnHost}": not a device node`);
+    if (!dev)
+      throw new EngineError(
+        'BAD_PARAMETER',
+        `error gathering device information while adding custom device "${d.PathOnHost}": not a device node`,
+      );
     devices.push(dev);
     const type = dev.type === 'b' ? 'b' : 'c';
     rules.push({ allow: true, type, major: dev.major, minor: dev.minor, access: d.CgroupPermissions || 'rwm' });
@@ -192,7 +199,11 @@ export async function rlimits(hc: HostConfig): Promise<NonNullable<OciProcess['r
   return hc.Ulimits.map((u) => {
     const name = u.Name.toLowerCase();
     const max = hard.get(name);
-    if (u.Soft > u.Hard) throw new EngineError('BAD_PARAMETER', `ulimit soft limit must be less than or equal to hard limit: ${u.Soft} > ${u.Hard}`);
+    if (u.Soft > u.Hard)
+      throw new EngineError(
+        'BAD_PARAMETER',
+        `ulimit soft limit must be less than or equal to hard limit: ${u.Soft} > ${u.Hard}`,
+      );
     if (max !== undefined && u.Hard > max) {
       throw new EngineError('BAD_PARAMETER', `ulimit ${name}=${u.Soft}:${u.Hard} exceeds the host's hard limit ${max}`);
     }

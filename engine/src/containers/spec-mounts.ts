@@ -65,14 +65,26 @@ function tmpfsMount(destination: string, data: string[]): OciMount {
   return { destination, type: 'tmpfs', source: 'tmpfs', options };
 }
 
-function bindMount(source: string, destination: string, readOnly: boolean, propagation: string, recursive = true): OciMount {
-  return { destination, type: 'bind', source, options: [recursive ? 'rbind' : 'bind', propagation, readOnly ? 'ro' : 'rw'] };
+function bindMount(
+  source: string,
+  destination: string,
+  readOnly: boolean,
+  propagation: string,
+  recursive = true,
+): OciMount {
+  return {
+    destination,
+    type: 'bind',
+    source,
+    options: [recursive ? 'rbind' : 'bind', propagation, readOnly ? 'ro' : 'rw'],
+  };
 }
 
 function checkDestination(dest: string): string {
-  if (!dest.startsWith('/')) throw new EngineError('BAD_PARAMETER', `invalid mount config: mount path must be absolute: ${dest}`);
+  if (!dest.startsWith('/'))
+    throw new EngineError('BAD_PARAMETER', `invalid mount config: mount path must be absolute: ${dest}`);
   const clean = posix.normalize(dest);
-  if (clean === '/') throw new EngineError('BAD_PARAMETER', 'invalid specification: destination can\'t be \'/\'');
+  if (clean === '/') throw new EngineError('BAD_PARAMETER', "invalid specification: destination can't be '/'");
   return clean.length > 1 ? clean.replace(/\/$/, '') : clean;
 }
 
@@ -91,7 +103,15 @@ async function parseBind(spec: string): Promise<OciMount> {
     if (opt === 'ro') readOnly = true;
     else if (opt === 'rw') readOnly = false;
     else if (PROPAGATIONS.has(opt)) propagation = opt;
-    else if (opt === 'z' || opt === 'Z' || opt === 'nocopy' || opt === 'consistent' || opt === 'cached' || opt === 'delegated') continue;
+    else if (
+      opt === 'z' ||
+      opt === 'Z' ||
+      opt === 'nocopy' ||
+      opt === 'consistent' ||
+      opt === 'cached' ||
+      opt === 'delegated'
+    )
+      continue;
     else throw new EngineError('BAD_PARAMETER', `invalid mode: ${opt}`);
   }
   await mkdir(source, { recursive: true, mode: 0o755 });
@@ -103,14 +123,22 @@ async function fromMountSpec(m: MountSpec): Promise<OciMount> {
   switch (m.Type) {
     case 'bind': {
       const source = m.Source ?? '';
-      if (!source.startsWith('/')) throw new EngineError('BAD_PARAMETER', `invalid mount config for type "bind": invalid mount path: '${source}' mount path must be absolute`);
+      if (!source.startsWith('/'))
+        throw new EngineError(
+          'BAD_PARAMETER',
+          `invalid mount config for type "bind": invalid mount path: '${source}' mount path must be absolute`,
+        );
       try {
         await stat(source);
       } catch {
-        throw new EngineError('BAD_PARAMETER', `invalid mount config for type "bind": bind source path does not exist: ${source}`);
+        throw new EngineError(
+          'BAD_PARAMETER',
+          `invalid mount config for type "bind": bind source path does not exist: ${source}`,
+        );
       }
       const propagation = m.BindOptions?.Propagation || DEFAULT_PROPAGATION;
-      if (!PROPAGATIONS.has(propagation)) throw new EngineError('BAD_PARAMETER', `invalid propagation mode: ${propagation}`);
+      if (!PROPAGATIONS.has(propagation))
+        throw new EngineError('BAD_PARAMETER', `invalid propagation mode: ${propagation}`);
       return bindMount(posix.normalize(source), target, m.ReadOnly === true, propagation);
     }
     case 'tmpfs': {

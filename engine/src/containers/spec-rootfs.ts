@@ -42,7 +42,8 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
       resolved.push(part);
       continue;
     }
-    if (++links > MAX_SYMLINKS) throw new EngineError('BAD_PARAMETER', `too many symlinks resolving ${path} in the container`);
+    if (++links > MAX_SYMLINKS)
+      throw new EngineError('BAD_PARAMETER', `too many symlinks resolving ${path} in the container`);
     const target = await readlink(candidate);
     if (target.startsWith('/')) resolved.length = 0;
     pending = [...splitPath(target), ...pending];
@@ -61,7 +62,10 @@ function splitPath(p: string): string[] {
  */
 export async function ensureWorkdir(rootfsPath: string, workdir: string, uid: number, gid: number): Promise<string> {
   if (!workdir.startsWith('/')) {
-    throw new EngineError('BAD_PARAMETER', `the working directory '${workdir}' is invalid, it needs to be an absolute path`);
+    throw new EngineError(
+      'BAD_PARAMETER',
+      `the working directory '${workdir}' is invalid, it needs to be an absolute path`,
+    );
   }
   const root = posix.resolve(rootfsPath);
   // Create one component at a time, resolving each again, so a symlink met on the way stays scoped.
@@ -79,7 +83,10 @@ export async function ensureWorkdir(rootfsPath: string, workdir: string, uid: nu
       await mkdir(next, { mode: 0o755 });
       await chown(next, uid, gid);
     } else if (!st.isDirectory()) {
-      throw new EngineError('BAD_PARAMETER', `cannot use ${workdir} as the working directory: ${part} is not a directory`);
+      throw new EngineError(
+        'BAD_PARAMETER',
+        `cannot use ${workdir} as the working directory: ${part} is not a directory`,
+      );
     }
     current = next;
   }

@@ -4,16 +4,16 @@ import { EngineError } from '../errors.js';
 import type { ContainerConfig, HostConfig } from '../types/docker.js';
 import type { ImageConfigSection } from '../types/oci.js';
 import { containerEnv, mergeImageDefaults, processArgv } from './spec-config.js';
-import { DEFAULT_SHM_SIZE, MASKED_PATHS, READONLY_PATHS, defaultMounts } from './spec-defaults.js';
+import { DEFAULT_SHM_SIZE, defaultMounts, MASKED_PATHS, READONLY_PATHS } from './spec-defaults.js';
 import { capabilities, hostDevices, isCgroupV2, resources, rlimits, userDevices } from './spec-linux.js';
 import { type EtcFiles, etcMounts, userMounts } from './spec-mounts.js';
 import type { NamespaceType, OciMount, OciSpec } from './spec-types.js';
 import { resolveUser } from './user.js';
 
 export { mergeImageDefaults, processArgv, replaceOrAppendEnv } from './spec-config.js';
-export { ensureWorkdir, resolveInRoot } from './spec-rootfs.js';
 export { type EtcFileOptions, writeEtcFiles } from './spec-etc.js';
 export type { EtcFiles } from './spec-mounts.js';
+export { ensureWorkdir, resolveInRoot } from './spec-rootfs.js';
 export type { OciSpec } from './spec-types.js';
 
 /**
@@ -47,7 +47,10 @@ export async function buildSpec(input: SpecInput): Promise<OciSpec> {
   const hostname = config.Hostname || (hostNetwork || hostUts ? osHostname() : input.id.slice(0, 12));
   const workdir = posix.normalize(config.WorkingDir || '/');
   if (!workdir.startsWith('/')) {
-    throw new EngineError('BAD_PARAMETER', `the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`);
+    throw new EngineError(
+      'BAD_PARAMETER',
+      `the working directory '${config.WorkingDir}' is invalid, it needs to be an absolute path`,
+    );
   }
   const user = await resolveUser(input.rootfsPath, config.User, hc.GroupAdd ?? []);
   const caps = await capabilities(hc);
@@ -58,7 +61,11 @@ export async function buildSpec(input: SpecInput): Promise<OciSpec> {
     ociVersion: '1.0.2',
     process: {
       terminal: config.Tty === true,
-      user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length > 0 ? { additionalGids: user.additionalGids } : {}) },
+      user: {
+        uid: user.uid,
+        gid: user.gid,
+        ...(user.additionalGids.length > 0 ? { additionalGids: user.additionalGids } : {}),
+      },
       args,
       env: containerEnv(config, hostname),
       cwd: workdir,
@@ -90,12 +97,18 @@ async function mounts(input: SpecInput, privileged: boolean): Promise<OciMount[]
   const hc = input.hostConfig;
   const user = await userMounts(hc);
   const taken = new Set(user.map((m) => m.destination));
-  let defaults = defaultMounts({ shmSize: hc.ShmSize || DEFAULT_SHM_SIZE, privileged }).filter((m) => !taken.has(m.destination));
+  let defaults = defaultMounts({ shmSize: hc.ShmSize || DEFAULT_SHM_SIZE, privileged }).filter(
+    (m) => !taken.has(m.destination),
+  );
   if (hc.IpcMode === 'host') {
     // The host's IPC namespace comes with the host's shm and mqueue.
     defaults = defaults
       .filter((m) => m.destination !== '/dev/mqueue')
-      .map((m) => (m.destination === '/dev/shm' ? { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'rprivate', 'rw'] } : m));
+      .map((m) =>
+        m.destination === '/dev/shm'
+          ? { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'rprivate', 'rw'] }
+          : m,
+      );
   }
   const etc = input.etcFiles ? etcMounts(input.etcFiles, hc.ReadonlyRootfs === true, taken) : [];
   return [...defaults, ...user, ...etc];
@@ -105,12 +118,14 @@ function namespaces(hc: HostConfig, netnsPath: string | undefined, cgroupV2: boo
   const out: OciSpec['linux']['namespaces'] = [{ type: 'mount' }];
   const add = (type: NamespaceType, mode: string | undefined) => {
     if (mode === 'host') return;
-    if (mode?.startsWith('container:')) throw new EngineError('NOT_IMPLEMENTED', `--${type === 'network' ? 'network' : type} container:…`);
+    if (mode?.startsWith('container:'))
+      throw new EngineError('NOT_IMPLEMENTED', `--${type === 'network' ? 'network' : type} container:…`);
     out.push({ type });
   };
   if (hc.NetworkMode !== 'host') {
     if (netnsPath) out.push({ type: 'network', path: netnsPath });
-    else if (hc.NetworkMode?.startsWith('container:')) throw new EngineError('NOT_IMPLEMENTED', '--network container:…');
+    else if (hc.NetworkMode?.startsWith('container:'))
+      throw new EngineError('NOT_IMPLEMENTED', '--network container:…');
     else out.push({ type: 'network' });
   }
   add('uts', hc.UTSMode);
@@ -123,7 +138,8 @@ function namespaces(hc: HostConfig, netnsPath: string | undefined, cgroupV2: boo
 
 function noNewPrivileges(securityOpt: string[]): boolean {
   for (const opt of securityOpt) {
-    if (opt === 'no-new-privileges' || opt === 'no-new-privileges:true' || opt === 'no-new-privileges=true') return true;
+    if (opt === 'no-new-privileges' || opt === 'no-new-privileges:true' || opt === 'no-new-privileges=true')
+      return true;
   }
   return false;
 }

@@ -35,7 +35,11 @@ interface GroupEntry {
 
 const MAX_ID = 2 ** 31 - 1;
 
-export async function resolveUser(rootfsPath: string, userSpec: string | undefined, groupAdd: string[] = []): Promise<ResolvedUser> {
+export async function resolveUser(
+  rootfsPath: string,
+  userSpec: string | undefined,
+  groupAdd: string[] = [],
+): Promise<ResolvedUser> {
   const passwd = parsePasswd(await readInRoot(rootfsPath, '/etc/passwd'));
   const groups = parseGroup(await readInRoot(rootfsPath, '/etc/group'));
   const user = resolveUserIn(passwd, groups, userSpec ?? '');
@@ -61,7 +65,8 @@ export function resolveUserIn(passwd: PasswdEntry[], groups: GroupEntry[], userS
   if (match) {
     Object.assign(result, { uid: match.uid, gid: match.gid, home: match.home, name: match.name });
   } else if (userArg !== '') {
-    if (uidArg === undefined) throw new EngineError('RUNTIME', `unable to find user ${userArg}: no matching entries in passwd file`);
+    if (uidArg === undefined)
+      throw new EngineError('RUNTIME', `unable to find user ${userArg}: no matching entries in passwd file`);
     result.uid = uidArg;
   }
 

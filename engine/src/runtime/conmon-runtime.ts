@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { EngineError, isEngineError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -313,9 +313,11 @@ export class ConmonRuntime implements Runtime {
     if (record) {
       if (record.mountedRootfs) await unmount(join(record.bundle, 'rootfs'));
       await Promise.all(
-        [this.layout.attachSocket(record.bundle), this.layout.ctlFifo(record.bundle), this.layout.winszFifo(record.bundle)].map(
-          (f) => rm(f, { force: true }),
-        ),
+        [
+          this.layout.attachSocket(record.bundle),
+          this.layout.ctlFifo(record.bundle),
+          this.layout.winszFifo(record.bundle),
+        ].map((f) => rm(f, { force: true })),
       );
     }
     await rm(join(this.layout.socketDir, id), { recursive: true, force: true });

@@ -35,6 +35,7 @@ export interface ConmonLaunch {
 }
 
 export function conmonArgs(l: ConmonLaunch): string[] {
+  // biome-ignore format: flag/value pairs read better side by side
   const args = [
     '--api-version', '1',
     '-c', l.id,
@@ -53,7 +54,7 @@ export function conmonArgs(l: ConmonLaunch): string[] {
     // conmon would fsync the log at exit; docker does not, and it costs every `run --rm`.
     '--no-sync-log',
     '--runtime-arg', `--root=${l.runtimeRoot}`,
-  ]; // prettier-ignore
+  ];
   if (l.terminal) args.push('-t');
   if (l.stdin) args.push('-i');
   if (l.stdin && l.leaveStdinOpen) args.push('--leave-stdin-open');
@@ -80,7 +81,9 @@ export async function launchConmon(l: ConmonLaunch): Promise<number> {
 
   const spawned = new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
-    child.once('error', (err) => reject(new EngineError('RUNTIME', `cannot run conmon at ${l.conmonPath}: ${err.message}`)));
+    child.once('error', (err) =>
+      reject(new EngineError('RUNTIME', `cannot run conmon at ${l.conmonPath}: ${err.message}`)),
+    );
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
@@ -91,18 +94,30 @@ export async function launchConmon(l: ConmonLaunch): Promise<number> {
       readLine(syncPipe),
       new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new EngineError('RUNTIME', `conmon did not report the container's pid within ${l.timeoutMs ?? 60_000} ms`)),
+          () =>
+            reject(
+              new EngineError(
+                'RUNTIME',
+                `conmon did not report the container's pid within ${l.timeoutMs ?? 60_000} ms`,
+              ),
+            ),
           l.timeoutMs ?? 60_000,
         );
       }),
     ]);
     if (line === undefined) {
       const code = await exited;
-      throw new EngineError('RUNTIME', `conmon exited (${code}) before creating the container: ${stderr.trim() || 'no output'}`);
+      throw new EngineError(
+        'RUNTIME',
+        `conmon exited (${code}) before creating the container: ${stderr.trim() || 'no output'}`,
+      );
     }
     const msg = parseSyncMessage(line);
     if (msg.data <= 0) {
-      throw new EngineError('RUNTIME', `OCI runtime create failed: ${runtimeMessage(msg.message ?? '') || msg.message || 'unknown error'}`);
+      throw new EngineError(
+        'RUNTIME',
+        `OCI runtime create failed: ${runtimeMessage(msg.message ?? '') || msg.message || 'unknown error'}`,
+      );
     }
     return msg.data;
   } catch (err) {

@@ -8,7 +8,12 @@ import { EngineError } from '../errors.js';
 const run = promisify(execFile);
 
 const RUNTIME_CANDIDATES = ['/usr/sbin/runc', '/usr/bin/runc', '/usr/local/sbin/runc', '/usr/local/bin/runc'];
-const CONMON_CANDIDATES = ['/usr/bin/conmon', '/usr/libexec/podman/conmon', '/usr/local/bin/conmon', '/usr/local/libexec/podman/conmon'];
+const CONMON_CANDIDATES = [
+  '/usr/bin/conmon',
+  '/usr/libexec/podman/conmon',
+  '/usr/local/bin/conmon',
+  '/usr/local/libexec/podman/conmon',
+];
 
 function isExecutable(path: string): boolean {
   try {
@@ -57,7 +62,8 @@ export async function checkDependencies(paths: { runtimePath: string; conmonPath
   await probe('OCI runtime', paths.runtimePath, 'install the runc package, or set the runtime path');
   await probe('conmon', paths.conmonPath, 'install the conmon package, or set the conmon path');
   for (const tool of ['mount', 'umount']) {
-    if (!findExecutable(tool, [`/usr/bin/${tool}`, `/bin/${tool}`])) problems.push(`${tool} not found (install util-linux's mount package)`);
+    if (!findExecutable(tool, [`/usr/bin/${tool}`, `/bin/${tool}`]))
+      problems.push(`${tool} not found (install util-linux's mount package)`);
   }
   try {
     const fs = await readFile('/proc/filesystems', 'utf8');

@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import type { LogEntry, LogReadOptions } from './types.js';
 import { formatRfc3339Nano, parseRfc3339Nano, secondsToNs } from './time.js';
+import type { LogEntry, LogReadOptions } from './types.js';
 
 /**
  * Reader for conmon's k8s-file logs: one record per line,

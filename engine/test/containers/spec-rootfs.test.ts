@@ -71,14 +71,24 @@ describe('writeEtcFiles', () => {
   it('writes hostname, hosts and a resolv.conf without loopback resolvers', async () => {
     const cdir = join(dir, 'container');
     const hostResolv = join(dir, 'host-resolv.conf');
-    await writeFile(hostResolv, '# host\nnameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch corp.example\noptions ndots:2\n');
-    const files = await writeEtcFiles(cdir, { hostname: 'abc123', extraHosts: ['db:10.1.2.3'], addresses: ['172.17.0.2'], hostResolvConf: hostResolv });
+    await writeFile(
+      hostResolv,
+      '# host\nnameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch corp.example\noptions ndots:2\n',
+    );
+    const files = await writeEtcFiles(cdir, {
+      hostname: 'abc123',
+      extraHosts: ['db:10.1.2.3'],
+      addresses: ['172.17.0.2'],
+      hostResolvConf: hostResolv,
+    });
     expect(await readFile(files.hostname, 'utf8')).toBe('abc123\n');
     const hosts = await readFile(files.hosts, 'utf8');
     expect(hosts).toMatch(/^127\.0\.0\.1\tlocalhost\n/);
     expect(hosts).toContain('10.1.2.3\tdb\n');
     expect(hosts).toContain('172.17.0.2\tabc123\n');
-    expect(await readFile(files.resolvConf, 'utf8')).toBe('nameserver 10.0.0.2\nsearch corp.example\noptions ndots:2\n');
+    expect(await readFile(files.resolvConf, 'utf8')).toBe(
+      'nameserver 10.0.0.2\nsearch corp.example\noptions ndots:2\n',
+    );
   });
 
   it('falls back to public resolvers and honours --dns options', async () => {
@@ -87,7 +97,13 @@ describe('writeEtcFiles', () => {
     await writeFile(hostResolv, 'nameserver 127.0.0.1\n');
     const a = await writeEtcFiles(cdir, { hostname: 'h', hostResolvConf: hostResolv });
     expect(await readFile(a.resolvConf, 'utf8')).toBe('nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
-    const b = await writeEtcFiles(cdir, { hostname: 'h', hostResolvConf: hostResolv, dns: ['1.1.1.1'], dnsSearch: ['a.b'], dnsOptions: ['rotate'] });
+    const b = await writeEtcFiles(cdir, {
+      hostname: 'h',
+      hostResolvConf: hostResolv,
+      dns: ['1.1.1.1'],
+      dnsSearch: ['a.b'],
+      dnsOptions: ['rotate'],
+    });
     expect(await readFile(b.resolvConf, 'utf8')).toBe('nameserver 1.1.1.1\nsearch a.b\noptions rotate\n');
   });
 

@@ -2,7 +2,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSpec, mergeImageDefaults, processArgv, replaceOrAppendEnv, type SpecInput } from '../../src/containers/spec.js';
+import {
+  buildSpec,
+  mergeImageDefaults,
+  processArgv,
+  replaceOrAppendEnv,
+  type SpecInput,
+} from '../../src/containers/spec.js';
 import { DEFAULT_CAPABILITIES, DEFAULT_PATH } from '../../src/containers/spec-defaults.js';
 import { mergeTmpfsOptions } from '../../src/containers/spec-mounts.js';
 import { isEngineError } from '../../src/errors.js';
@@ -71,7 +77,11 @@ describe('environment', () => {
   });
 
   it('replaces in place, appends, and unsets on a bare name', () => {
-    expect(replaceOrAppendEnv(['PATH=/bin', 'HOSTNAME=h', 'X=1'], ['X=2', 'NEW=y', 'HOSTNAME'])).toEqual(['PATH=/bin', 'X=2', 'NEW=y']);
+    expect(replaceOrAppendEnv(['PATH=/bin', 'HOSTNAME=h', 'X=1'], ['X=2', 'NEW=y', 'HOSTNAME'])).toEqual([
+      'PATH=/bin',
+      'X=2',
+      'NEW=y',
+    ]);
   });
 
   it('gives the default PATH when the image sets none, and HOSTNAME', async () => {
@@ -82,7 +92,10 @@ describe('environment', () => {
 
   it("keeps the image's PATH, adds TERM with a TTY, and lets the container override", async () => {
     const spec = await buildSpec(
-      input({ Cmd: ['sh'], Tty: true, Hostname: 'web', Env: ['FOO=bar', 'PATH=/custom'] }, { image: { Env: ['PATH=/img/bin', 'LANG=C'] } }),
+      input(
+        { Cmd: ['sh'], Tty: true, Hostname: 'web', Env: ['FOO=bar', 'PATH=/custom'] },
+        { image: { Env: ['PATH=/img/bin', 'LANG=C'] } },
+      ),
     );
     expect(spec.process.env).toEqual(['PATH=/custom', 'HOSTNAME=web', 'TERM=xterm', 'FOO=bar', 'LANG=C']);
     expect(spec.hostname).toBe('web');
@@ -92,7 +105,9 @@ describe('environment', () => {
 
 describe('buildSpec', () => {
   it('builds a Docker-like default spec', async () => {
-    const spec = await buildSpec(input({ Cmd: ['sh'], Labels: { tier: 'web' } }, { image: { Labels: { from: 'image' } } }));
+    const spec = await buildSpec(
+      input({ Cmd: ['sh'], Labels: { tier: 'web' } }, { image: { Labels: { from: 'image' } } }),
+    );
     expect(spec.process.args).toEqual(['sh']);
     expect(spec.process.cwd).toBe('/');
     expect(spec.process.user).toEqual({ uid: 0, gid: 0 });
@@ -103,7 +118,15 @@ describe('buildSpec', () => {
     expect(spec.linux.namespaces.map((n) => n.type).sort()).toEqual(['ipc', 'mount', 'network', 'pid', 'uts']);
     expect(spec.linux.maskedPaths).toContain('/proc/kcore');
     expect(spec.linux.readonlyPaths).toContain('/proc/sys');
-    expect(spec.mounts.map((m) => m.destination)).toEqual(['/proc', '/dev', '/dev/pts', '/sys', '/sys/fs/cgroup', '/dev/mqueue', '/dev/shm']);
+    expect(spec.mounts.map((m) => m.destination)).toEqual([
+      '/proc',
+      '/dev',
+      '/dev/pts',
+      '/sys',
+      '/sys/fs/cgroup',
+      '/dev/mqueue',
+      '/dev/shm',
+    ]);
     expect(spec.mounts.find((m) => m.destination === '/dev/shm')?.options).toContain('size=67108864');
     expect(spec.mounts.find((m) => m.destination === '/sys')?.options).toContain('ro');
     expect(spec.annotations).toEqual({ from: 'image', tier: 'web' });
@@ -135,39 +158,62 @@ describe('buildSpec', () => {
     );
     const dests = spec.mounts.map((m) => m.destination);
     expect(dests.filter((d) => d === '/dev/shm')).toHaveLength(1);
-    expect(dests.slice(-7)).toEqual(['/data', '/run', '/data/deep', '/dev/shm', '/etc/resolv.conf', '/etc/hostname', '/etc/hosts']);
+    expect(dests.slice(-7)).toEqual([
+      '/data',
+      '/run',
+      '/data/deep',
+      '/dev/shm',
+      '/etc/resolv.conf',
+      '/etc/hostname',
+      '/etc/hosts',
+    ]);
     expect(dests.indexOf('/data')).toBeLessThan(dests.indexOf('/data/deep'));
     expect(spec.mounts.find((m) => m.destination === '/data/deep')?.options).toEqual(['rbind', 'rprivate', 'ro']);
-    expect(spec.mounts.find((m) => m.destination === '/run')?.options).toEqual(['nosuid', 'nodev', 'rprivate', 'exec', 'size=1m']);
+    expect(spec.mounts.find((m) => m.destination === '/run')?.options).toEqual([
+      'nosuid',
+      'nodev',
+      'rprivate',
+      'exec',
+      'size=1m',
+    ]);
     expect(spec.mounts.find((m) => m.destination === '/etc/hosts')?.options).toContain('ro');
     expect(spec.root.readonly).toBe(true);
-    await expect(buildSpec(input({ Cmd: ['sh'] }, { hostConfig: { Binds: [`${src}:/x`, `${src}:/x`] } }))).rejects.toThrow(/Duplicate mount point: \/x/);
-    await expect(buildSpec(input({ Cmd: ['sh'] }, { hostConfig: { Binds: ['named:/x'] } }))).rejects.toSatisfy((e) => isEngineError(e, 'NOT_IMPLEMENTED'));
     await expect(
-      buildSpec(input({ Cmd: ['sh'] }, { hostConfig: { Mounts: [{ Type: 'bind', Source: join(dir, 'missing'), Target: '/m' }] } })),
+      buildSpec(input({ Cmd: ['sh'] }, { hostConfig: { Binds: [`${src}:/x`, `${src}:/x`] } })),
+    ).rejects.toThrow(/Duplicate mount point: \/x/);
+    await expect(buildSpec(input({ Cmd: ['sh'] }, { hostConfig: { Binds: ['named:/x'] } }))).rejects.toSatisfy((e) =>
+      isEngineError(e, 'NOT_IMPLEMENTED'),
+    );
+    await expect(
+      buildSpec(
+        input(
+          { Cmd: ['sh'] },
+          { hostConfig: { Mounts: [{ Type: 'bind', Source: join(dir, 'missing'), Target: '/m' }] } },
+        ),
+      ),
     ).rejects.toThrow(/bind source path does not exist/);
   });
 
   it('merges tmpfs options the way moby does', () => {
-    expect(mergeTmpfsOptions(['noexec', 'nosuid', 'nodev', 'rprivate', 'exec', 'size=1m', 'size=2m', 'shared'])).toEqual([
-      'nosuid',
-      'nodev',
-      'exec',
-      'size=2m',
-      'shared',
-    ]);
+    expect(
+      mergeTmpfsOptions(['noexec', 'nosuid', 'nodev', 'rprivate', 'exec', 'size=1m', 'size=2m', 'shared']),
+    ).toEqual(['nosuid', 'nodev', 'exec', 'size=2m', 'shared']);
     expect(() => mergeTmpfsOptions(['bogus=1'])).toThrow(/invalid tmpfs option/);
   });
 
   it('tweaks capabilities and makes privileged containers unconfined', async () => {
-    const tweaked = await buildSpec(input({ Cmd: ['sh'] }, { hostConfig: { CapAdd: ['net_admin'], CapDrop: ['CAP_CHOWN', 'mknod'] } }));
+    const tweaked = await buildSpec(
+      input({ Cmd: ['sh'] }, { hostConfig: { CapAdd: ['net_admin'], CapDrop: ['CAP_CHOWN', 'mknod'] } }),
+    );
     const caps = tweaked.process.capabilities?.effective ?? [];
     expect(caps).toContain('CAP_NET_ADMIN');
     expect(caps).not.toContain('CAP_CHOWN');
     expect(caps).not.toContain('CAP_MKNOD');
     const dropAll = await buildSpec(input({ Cmd: ['sh'] }, { hostConfig: { CapDrop: ['ALL'], CapAdd: ['KILL'] } }));
     expect(dropAll.process.capabilities?.bounding).toEqual(['CAP_KILL']);
-    await expect(buildSpec(input({ Cmd: ['sh'] }, { hostConfig: { CapAdd: ['CAP_FLY'] } }))).rejects.toThrow(/unknown capability/);
+    await expect(buildSpec(input({ Cmd: ['sh'] }, { hostConfig: { CapAdd: ['CAP_FLY'] } }))).rejects.toThrow(
+      /unknown capability/,
+    );
 
     const priv = await buildSpec(input({ Cmd: ['sh'] }, { hostConfig: { Privileged: true } }));
     expect(priv.process.capabilities?.bounding).toContain('CAP_SYS_ADMIN');
@@ -192,7 +238,9 @@ describe('buildSpec', () => {
   });
 
   it('never asks for more than the host hard limit', async () => {
-    const ok = await buildSpec(input({ Cmd: ['sh'] }, { hostConfig: { Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 2048 }] } }));
+    const ok = await buildSpec(
+      input({ Cmd: ['sh'] }, { hostConfig: { Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 2048 }] } }),
+    );
     expect(ok.process.rlimits).toEqual([{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 2048 }]);
     await expect(
       buildSpec(input({ Cmd: ['sh'] }, { hostConfig: { Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 2 ** 40 }] } })),
@@ -200,7 +248,9 @@ describe('buildSpec', () => {
   });
 
   it('shares host namespaces when asked, and joins a given network namespace', async () => {
-    const host = await buildSpec(input({ Cmd: ['sh'] }, { hostConfig: { NetworkMode: 'host', PidMode: 'host', UTSMode: 'host' } }));
+    const host = await buildSpec(
+      input({ Cmd: ['sh'] }, { hostConfig: { NetworkMode: 'host', PidMode: 'host', UTSMode: 'host' } }),
+    );
     expect(host.linux.namespaces.map((n) => n.type).sort()).toEqual(['ipc', 'mount']);
     expect(host.hostname).toBeUndefined();
     const joined = await buildSpec(input({ Cmd: ['sh'] }, { netnsPath: '/run/netns/x' }));

@@ -34,12 +34,24 @@ afterAll(async () => {
 
 describe('resolveUser (runc GetExecUser rules)', () => {
   it('defaults to root, with root supplementary groups', async () => {
-    expect(await resolveUser(rootfs, '')).toEqual({ uid: 0, gid: 0, additionalGids: [10], home: '/root', name: 'root' });
+    expect(await resolveUser(rootfs, '')).toEqual({
+      uid: 0,
+      gid: 0,
+      additionalGids: [10],
+      home: '/root',
+      name: 'root',
+    });
     expect(await resolveUser(rootfs, undefined)).toMatchObject({ uid: 0, gid: 0 });
   });
 
   it('resolves a name to its uid, primary gid, home and groups', async () => {
-    expect(await resolveUser(rootfs, 'app')).toEqual({ uid: 1000, gid: 1001, additionalGids: [10, 29], home: '/home/app', name: 'app' });
+    expect(await resolveUser(rootfs, 'app')).toEqual({
+      uid: 1000,
+      gid: 1001,
+      additionalGids: [10, 29],
+      home: '/home/app',
+      name: 'app',
+    });
   });
 
   it('treats a numeric user as a uid; the first passwd match wins', async () => {
@@ -51,14 +63,24 @@ describe('resolveUser (runc GetExecUser rules)', () => {
   });
 
   it('takes an explicit group by name or number, without supplementary groups', async () => {
-    expect(await resolveUser(rootfs, 'app:audio')).toEqual({ uid: 1000, gid: 29, additionalGids: [], home: '/home/app', name: 'app' });
+    expect(await resolveUser(rootfs, 'app:audio')).toEqual({
+      uid: 1000,
+      gid: 29,
+      additionalGids: [],
+      home: '/home/app',
+      name: 'app',
+    });
     expect(await resolveUser(rootfs, 'app:4242')).toMatchObject({ uid: 1000, gid: 4242, additionalGids: [] });
     expect(await resolveUser(rootfs, '4242:44')).toMatchObject({ uid: 4242, gid: 44 });
   });
 
   it('fails on unknown names the way docker reports it', async () => {
-    await expect(resolveUser(rootfs, 'nobody')).rejects.toThrow('unable to find user nobody: no matching entries in passwd file');
-    await expect(resolveUser(rootfs, 'app:nogroup')).rejects.toThrow('unable to find group nogroup: no matching entries in group file');
+    await expect(resolveUser(rootfs, 'nobody')).rejects.toThrow(
+      'unable to find user nobody: no matching entries in passwd file',
+    );
+    await expect(resolveUser(rootfs, 'app:nogroup')).rejects.toThrow(
+      'unable to find group nogroup: no matching entries in group file',
+    );
   });
 
   it('adds --group-add groups by name or number, without duplicates', async () => {

@@ -59,7 +59,9 @@ describe('attach through conmon', () => {
     expect(frames.every((f) => f.stream === 'stdout')).toBe(true);
     expect(text(frames)).toContain('40 100');
     expect((await h.runtime.wait(id)).exitCode).toBe(0);
-    await expect(h.runtime.resize(id, { height: 1, width: 1 })).rejects.toSatisfy((e) => isEngineError(e, 'NOT_RUNNING'));
+    await expect(h.runtime.resize(id, { height: 1, width: 1 })).rejects.toSatisfy((e) =>
+      isEngineError(e, 'NOT_RUNNING'),
+    );
   });
 
   it('refuses to attach to a task that has exited', async () => {

@@ -9,9 +9,29 @@ import type { Mount } from '../../src/snapshots/types.js';
  */
 
 const APPLETS = [
-  'sh', 'echo', 'cat', 'sleep', 'true', 'false', 'id', 'ls', 'printf', 'head', 'seq', 'stty',
-  'env', 'kill', 'wc', 'yes', 'pwd', 'hostname', 'mkdir', 'touch', 'grep', 'tr',
-]; // prettier-ignore
+  'sh',
+  'echo',
+  'cat',
+  'sleep',
+  'true',
+  'false',
+  'id',
+  'ls',
+  'printf',
+  'head',
+  'seq',
+  'stty',
+  'env',
+  'kill',
+  'wc',
+  'yes',
+  'pwd',
+  'hostname',
+  'mkdir',
+  'touch',
+  'grep',
+  'tr',
+];
 
 export async function makeBusyboxRootfs(dir: string): Promise<string> {
   const rootfs = join(dir, 'busybox-rootfs');
@@ -36,10 +56,23 @@ export interface BundleOptions {
 }
 
 /** A bundle dir with a minimal config.json (Docker-like namespaces and mounts, no spec builder). */
-export async function makeBundle(dir: string, id: string, rootfs: string, opts: BundleOptions): Promise<{ bundle: string; rootfs: Mount[] }> {
+export async function makeBundle(
+  dir: string,
+  id: string,
+  rootfs: string,
+  opts: BundleOptions,
+): Promise<{ bundle: string; rootfs: Mount[] }> {
   const bundle = join(dir, 'bundles', id);
   await mkdir(bundle, { recursive: true });
-  const caps = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_NET_BIND_SERVICE'];
+  const caps = [
+    'CAP_CHOWN',
+    'CAP_DAC_OVERRIDE',
+    'CAP_FOWNER',
+    'CAP_KILL',
+    'CAP_SETGID',
+    'CAP_SETUID',
+    'CAP_NET_BIND_SERVICE',
+  ];
   const spec = {
     ociVersion: '1.0.2',
     process: {
@@ -54,14 +87,24 @@ export async function makeBundle(dir: string, id: string, rootfs: string, opts: 
     hostname: id.slice(0, 12),
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      {
+        destination: '/dev',
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+      },
       {
         destination: '/dev/pts',
         type: 'devpts',
         source: 'devpts',
         options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
       },
-      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      {
+        destination: '/dev/shm',
+        type: 'tmpfs',
+        source: 'shm',
+        options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+      },
       { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
     ],
     linux: {

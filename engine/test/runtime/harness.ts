@@ -1,5 +1,4 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -18,7 +17,10 @@ export interface Harness {
   rootfs: string;
   runtime: ConmonRuntime;
   /** Create (not start) a task running `args`; it is deleted after the test. */
-  create(id: string, opts: BundleOptions & Partial<Pick<CreateTaskOptions, 'stdin' | 'stdinOnce'>>): Promise<{ pid: number; logPath: string; bundle: string }>;
+  create(
+    id: string,
+    opts: BundleOptions & Partial<Pick<CreateTaskOptions, 'stdin' | 'stdinOnce'>>,
+  ): Promise<{ pid: number; logPath: string; bundle: string }>;
   /** A new ConmonRuntime on the same root, as after a berthd restart. */
   restart(): ConmonRuntime;
 }

@@ -36,7 +36,11 @@ describe('k8s-file parsing', () => {
     // Fed in awkward pieces, as reads return them.
     const buf = Buffer.from(text);
     const got = [...p.push(buf.subarray(0, 7)), ...p.push(buf.subarray(7, 50)), ...p.push(buf.subarray(50))];
-    expect(got.map((e) => `${e.stream}:${e.data.toString()}`)).toEqual(['stderr:oops\n', 'stdout:abcdefghi\n', 'stdout:\n']);
+    expect(got.map((e) => `${e.stream}:${e.data.toString()}`)).toEqual([
+      'stderr:oops\n',
+      'stdout:abcdefghi\n',
+      'stdout:\n',
+    ]);
     // The joined line carries the time of its first piece.
     expect(got[1]?.unixNs).toBe(BigInt(Date.UTC(2026, 0, 1, 0, 0, 1)) * 1_000_000n + 123n);
     expect(p.flush()).toEqual([]);
@@ -57,7 +61,11 @@ describe('readLogs', () => {
     // The last line arrives in pieces: tail must start at its first piece.
     recs.push(`${ts(0)} stdout P last-`, `${ts(0)} stderr F interleaved`, `${ts(0)} stdout F line`);
     await writeFile(path, `${recs.join('\n')}\n`);
-    expect(lines(await all(path, { tail: 3 }))).toEqual(['stdout:line 19999\n', 'stderr:interleaved\n', 'stdout:last-line\n']);
+    expect(lines(await all(path, { tail: 3 }))).toEqual([
+      'stdout:line 19999\n',
+      'stderr:interleaved\n',
+      'stdout:last-line\n',
+    ]);
     expect(await all(path, { tail: 0 })).toEqual([]);
     expect((await all(path, { tail: 100_000 })).length).toBe(20_002);
     expect((await all(path)).length).toBe(20_002);
@@ -65,7 +73,10 @@ describe('readLogs', () => {
 
   it('filters by since and until (fractional unix seconds, any offset)', async () => {
     const path = join(h.dir, 'times.log');
-    await writeFile(path, [`${ts(10)} stdout F a`, `${ts(20, '+02:00')} stdout F b`, `${ts(30)} stdout F c`, ''].join('\n'));
+    await writeFile(
+      path,
+      [`${ts(10)} stdout F a`, `${ts(20, '+02:00')} stdout F b`, `${ts(30)} stdout F c`, ''].join('\n'),
+    );
     const base = Date.UTC(2026, 0, 1) / 1000;
     // ts(20, '+02:00') is two hours before ts(20) in UTC, so it is the earliest.
     expect(lines(await all(path, { since: base + 10 }))).toEqual(['stdout:a\n', 'stdout:c\n']);
@@ -105,7 +116,8 @@ describe('readLogs', () => {
 
   it('reads what a real container wrote through conmon, following until it exits', async () => {
     const id = uniqueId('logs');
-    const script = 'for i in 1 2 3 4 5; do echo line $i; sleep 0.05; done; printf abc; sleep 0.2; printf "def\\n"; echo err >&2';
+    const script =
+      'for i in 1 2 3 4 5; do echo line $i; sleep 0.05; done; printf abc; sleep 0.2; printf "def\\n"; echo err >&2';
     const { logPath } = await h.create(id, { args: ['sh', '-c', script] });
     await h.runtime.start(id);
     const followed = await all(logPath, { follow: true, done: h.runtime.wait(id) });

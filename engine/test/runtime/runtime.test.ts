@@ -25,9 +25,9 @@ function run(cmd: string, args: string[], opts: { stdio: 'ignore' }): Promise<vo
 describe('ConmonRuntime lifecycle (real conmon + runc)', () => {
   it('finds its dependencies, and names every missing one', async () => {
     await h.runtime.checkDependencies();
-    await expect(checkDependencies({ runtimePath: '/nonexistent/runc', conmonPath: '/nonexistent/conmon' })).rejects.toThrow(
-      /OCI runtime not found at \/nonexistent\/runc[\s\S]*conmon not found at \/nonexistent\/conmon/,
-    );
+    await expect(
+      checkDependencies({ runtimePath: '/nonexistent/runc', conmonPath: '/nonexistent/conmon' }),
+    ).rejects.toThrow(/OCI runtime not found at \/nonexistent\/runc[\s\S]*conmon not found at \/nonexistent\/conmon/);
   });
 
   it('runs echo hi: exit 0, output in the k8s-file log', async () => {
@@ -143,7 +143,9 @@ describe('ConmonRuntime lifecycle (real conmon + runc)', () => {
     const id = uniqueId('bad');
     const err = await h.create(id, { args: ['/does/not/exist'] }).catch((e: unknown) => e);
     expect(isEngineError(err, 'RUNTIME')).toBe(true);
-    expect((err as Error).message).toMatch(/OCI runtime create failed: .*does\/not\/exist.*no such file or directory/is);
+    expect((err as Error).message).toMatch(
+      /OCI runtime create failed: .*does\/not\/exist.*no such file or directory/is,
+    );
     expect((await h.runtime.state(id)).status).toBe('unknown');
   });
 

@@ -15,7 +15,11 @@ afterEach(async () => {
   for (const m of mounted.splice(0)) await unmount(m);
 });
 
-async function runSpec(config: Partial<SpecInput['config']>, hostConfig: HostConfig = {}, image: SpecInput['image'] = {}) {
+async function runSpec(
+  config: Partial<SpecInput['config']>,
+  hostConfig: HostConfig = {},
+  image: SpecInput['image'] = {},
+) {
   const id = uniqueId('spec');
   const containerDir = join(h.dir, 'containers', id);
   const bundle = join(containerDir, 'bundle');
@@ -25,8 +29,19 @@ async function runSpec(config: Partial<SpecInput['config']>, hostConfig: HostCon
   // Mounted first so the user can be resolved from the image's /etc/passwd.
   await mountAll(rootfs, rootfsDir);
   mounted.push(rootfsDir);
-  const etcFiles = await writeEtcFiles(containerDir, { hostname: config.Hostname || id.slice(0, 12), extraHosts: ['db:10.9.8.7'] });
-  const spec = await buildSpec({ id, image, config: { Image: 'busybox', ...config }, hostConfig, rootfsPath: rootfsDir, etcFiles, cgroupParent: 'berth-test' });
+  const etcFiles = await writeEtcFiles(containerDir, {
+    hostname: config.Hostname || id.slice(0, 12),
+    extraHosts: ['db:10.9.8.7'],
+  });
+  const spec = await buildSpec({
+    id,
+    image,
+    config: { Image: 'busybox', ...config },
+    hostConfig,
+    rootfsPath: rootfsDir,
+    etcFiles,
+    cgroupParent: 'berth-test',
+  });
   await ensureWorkdir(rootfsDir, spec.process.cwd, spec.process.user.uid, spec.process.user.gid);
   await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
   const logPath = join(containerDir, 'ctr.log');
@@ -47,7 +62,11 @@ async function runSpec(config: Partial<SpecInput['config']>, hostConfig: HostCon
 describe('buildSpec + ConmonRuntime', () => {
   it('runs as the image user with its groups, env, hostname and a created workdir', async () => {
     const r = await runSpec(
-      { Cmd: ['sh', '-c', 'id; pwd; echo "$HOSTNAME $PATH $GREETING"; hostname; cat /etc/hosts | grep db'], Hostname: 'web1', Env: ['GREETING=hi'] },
+      {
+        Cmd: ['sh', '-c', 'id; pwd; echo "$HOSTNAME $PATH $GREETING"; hostname; cat /etc/hosts | grep db'],
+        Hostname: 'web1',
+        Env: ['GREETING=hi'],
+      },
       {},
       { User: 'app', WorkingDir: '/home/app/work', Env: ['PATH=/bin:/usr/bin'] },
     );
@@ -85,7 +104,10 @@ describe('buildSpec + ConmonRuntime', () => {
     const data = join(h.dir, 'bind-data');
     await mkdir(data, { recursive: true });
     await writeFile(join(data, 'in'), 'from host\n');
-    const r = await runSpec({ Cmd: ['sh', '-c', 'cat /data/in; echo out > /data/out; exit 4'] }, { Binds: [`${data}:/data`] });
+    const r = await runSpec(
+      { Cmd: ['sh', '-c', 'cat /data/in; echo out > /data/out; exit 4'] },
+      { Binds: [`${data}:/data`] },
+    );
     expect(r.exitCode).toBe(4);
     expect(r.output).toBe('from host\n');
     expect(await readFile(join(data, 'out'), 'utf8')).toBe('out\n');
@@ -93,7 +115,10 @@ describe('buildSpec + ConmonRuntime', () => {
 
   it('reports an OOM kill under a memory limit', async () => {
     // The shell doubles a string until the 32 MiB limit (no swap) is hit.
-    const r = await runSpec({ Cmd: ['sh', '-c', 'x=a; while true; do x="$x$x"; done'] }, { Memory: 32 << 20, MemorySwap: 32 << 20 });
+    const r = await runSpec(
+      { Cmd: ['sh', '-c', 'x=a; while true; do x="$x$x"; done'] },
+      { Memory: 32 << 20, MemorySwap: 32 << 20 },
+    );
     expect(r.exitCode).toBe(137);
     expect(r.oomKilled).toBe(true);
   });
