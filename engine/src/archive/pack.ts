@@ -31,10 +31,18 @@ export function tarDirectory(dir: string, opts: PackOptions = {}): Readable {
 }
 
 /**
+ * `docker cp` out of a container: the file or directory at `path` under the entry name `name`
+ * (a directory comes with its own entry first, then its tree). Symlinks are archived as links.
+ */
+export function tarPath(path: string, name: string, opts: Omit<PackOptions, 'prefix'> = {}): Readable {
+  return packTree(path, { ...opts, prefix: name, layer: false, self: true });
+}
+
+/**
  * Hand-written walk rather than tar-fs: we need whiteout conversion, device nodes, hard-link
  * detection, xattrs and a deterministic order, which tar-fs does not offer together.
  */
-function packTree(root: string, opts: PackOptions & { layer: boolean }): Readable {
+function packTree(root: string, opts: PackOptions & { layer: boolean; self?: boolean }): Readable {
   const pack = tar.pack();
   const prefix = opts.prefix ? `${opts.prefix.replace(/\/+$/, '')}/` : '';
   const run = async () => {
@@ -122,6 +130,23 @@ function packTree(root: string, opts: PackOptions & { layer: boolean }): Readabl
         // sockets are not archived (as in moby)
       }
     };
+    if (opts.self) {
+      // the named path itself: a single non-directory entry, or the directory entry then its tree
+      const st = await lstat(root);
+      const name = prefix.replace(/\/$/, '');
+      const base = { name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime };
+      if (st.isDirectory()) await add({ ...base, name: `${name}/`, type: 'directory' });
+      else if (st.isSymbolicLink()) await add({ ...base, type: 'symlink', linkname: await readlink(root) });
+      else if (st.isFile())
+        await add(
+          { ...base, type: 'file', size: st.size },
+          st.size > 0 ? createReadStream(root, { start: 0, end: st.size - 1 }) : undefined,
+        );
+      if (!st.isDirectory()) {
+        pack.finalize();
+        return;
+      }
+    }
     await walk(root, '');
     pack.finalize();
   };

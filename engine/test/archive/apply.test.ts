@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyLayer } from '../../src/archive/apply.js';
-import { createLayerFromDiff, tarDirectory } from '../../src/archive/pack.js';
+import { createLayerFromDiff, tarDirectory, tarPath } from '../../src/archive/pack.js';
 import { applyLayerToSnapshot } from '../../src/archive/snapshot.js';
 import { OverlaySnapshotter } from '../../src/snapshots/overlay.js';
 import { mountAll } from '../snapshots/mount.js';
@@ -207,5 +207,16 @@ describe('applyLayer', () => {
     await mkdir(out);
     await applyLayer(tarDirectory(src, { prefix: 'copy' }), out);
     expect(await treeSnapshot(join(out, 'copy'))).toEqual(await treeSnapshot(src));
+
+    // docker cp: a named directory (with its own entry) or a single file
+    const cp = join(root, 'cp');
+    await mkdir(cp);
+    await applyLayer(tarPath(join(src, 'x'), 'renamed'), cp);
+    expect(await treeSnapshot(join(cp, 'renamed'))).toEqual(await treeSnapshot(join(src, 'x')));
+    const one = execFileSync('tar', ['-tv'], {
+      input: await collect(tarPath(join(src, 'x/f'), 'f')),
+      encoding: 'utf8',
+    });
+    expect(one).toMatch(/^-rw------- 42\/0 +4 .* f\n$/);
   });
 });

@@ -199,6 +199,33 @@ describe('load', () => {
   });
 });
 
+describe('createFromManifest', () => {
+  it('registers an image whose blobs a pull already stored, with its repo digest', async () => {
+    const layer = await readFile(rootfs.tarPath);
+    const config = Buffer.from(JSON.stringify(busyboxConfig(sha256Digest(layer))));
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaTypes.dockerManifest,
+        config: { mediaType: MediaTypes.dockerConfig, digest: sha256Digest(config), size: config.length },
+        layers: [{ mediaType: MediaTypes.dockerLayer, digest: sha256Digest(layer), size: layer.length }],
+      }),
+    );
+    for (const b of [layer, config, manifest]) await t.store.content.ingest(Readable.from([b]));
+    const events: string[] = [];
+    const rec = await t.store.createFromManifest(
+      sha256Digest(manifest),
+      { reference: 'localhost:5000/pulled:1', repoDigest: `localhost:5000/pulled@${sha256Digest(manifest)}` },
+      (e) => e.status && events.push(e.status),
+    );
+    expect(rec.id).toBe(sha256Digest(config));
+    expect(rec.repoTags).toEqual(['localhost:5000/pulled:1']);
+    expect(rec.repoDigests).toEqual([`localhost:5000/pulled@${sha256Digest(manifest)}`]);
+    expect(events).toContain('Loading layer');
+    expect((await t.store.get(`localhost:5000/pulled@${sha256Digest(manifest)}`)).id).toBe(rec.id);
+  });
+});
+
 describe('save', () => {
   it('writes docker-archive and OCI layout in one tar, and loads back to the same image', async () => {
     await t.store.load(createReadStream(archive.path));
