@@ -19,18 +19,20 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-function udpQuery(
-  port: number,
-  name: string,
-  type: 'A' | 'AAAA' | 'PTR' | 'TXT' = 'A',
-): Promise<dnsPacket.DecodedPacket> {
+/** dns-packet's decoded reply; its typings omit rcode and the answers' data union. */
+type Reply = Omit<dnsPacket.DecodedPacket, 'answers'> & {
+  rcode: string;
+  answers?: { type: string; name: string; ttl?: number; data: unknown }[];
+};
+
+function udpQuery(port: number, name: string, type: 'A' | 'AAAA' | 'PTR' | 'TXT' = 'A'): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const s = dgram.createSocket('udp4');
     const t = setTimeout(() => reject(new Error('dns timeout')), 3000);
     s.on('message', (m) => {
       clearTimeout(t);
       s.close();
-      resolve(dnsPacket.decode(m));
+      resolve(dnsPacket.decode(m) as Reply);
     });
     s.send(
       dnsPacket.encode({ type: 'query', id: 4242, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name }] }),
@@ -40,7 +42,7 @@ function udpQuery(
   });
 }
 
-function tcpQuery(port: number, name: string): Promise<dnsPacket.DecodedPacket> {
+function tcpQuery(port: number, name: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host: '127.0.0.1', port });
     let buf = Buffer.alloc(0);
@@ -49,7 +51,7 @@ function tcpQuery(port: number, name: string): Promise<dnsPacket.DecodedPacket> 
       buf = Buffer.concat([buf, d]);
       if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
         sock.end();
-        resolve(dnsPacket.decode(buf.subarray(2)));
+        resolve(dnsPacket.decode(buf.subarray(2)) as Reply);
       }
     });
     sock.write(dnsPacket.streamEncode({ type: 'query', id: 7, questions: [{ type: 'A', name }] }));
