@@ -31,11 +31,18 @@ export interface OutputFrame {
 
 /** A live connection to a task's stdio (conmon's attach socket). */
 export interface AttachStream {
-  /** objectMode Readable of OutputFrame; ends when the task's stdio closes. For TTY tasks all output is 'stdout'. */
+  /**
+   * objectMode Readable of OutputFrame; ends when the task's stdio closes. For TTY tasks all output
+   * is 'stdout'. Keep reading it (or resume() it) while attached: the conmon socket cannot be
+   * paused, so unread output queues in memory and a reader ~16 MiB behind is disconnected.
+   */
   output: Readable;
   /** Present when attached with stdin; end() delivers EOF (unless the task keeps stdin open). */
   stdin: Writable | null;
-  /** Disconnect without affecting the task. */
+  /**
+   * Disconnect. conmon closes the task's stdin whenever an attached client goes, unless the task
+   * was created with stdinOnce false (conmon's --leave-stdin-open); nothing else is affected.
+   */
   close(): void;
 }
 
@@ -62,15 +69,20 @@ export interface LogReadOptions {
  */
 export interface Runtime {
   readonly name: string;
+  /** Mounts `rootfs` unless `<bundle>/rootfs` is already a mount point (the caller may mount it first). */
   create(opts: CreateTaskOptions): Promise<{ pid: number }>;
   start(id: string): Promise<void>;
   kill(id: string, signal: string, all?: boolean): Promise<void>;
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;
-  /** Remove the runtime's state and unmount the rootfs; the task must be stopped (or force). */
+  /**
+   * Remove the runtime's state and unmount the rootfs (if create() mounted it); the task must be
+   * stopped, else CONFLICT unless `force` (which kills it). Unknown ids are a no-op.
+   */
   delete(id: string, opts?: { force?: boolean }): Promise<void>;
+  /** 'unknown' (pid 0) when the runtime has no task of that id. */
   state(id: string): Promise<{ status: TaskStatus; pid: number }>;
-  /** Resolves once the task has exited — also for tasks created before a berthd restart. */
+  /** Resolves once the task has exited — also for tasks created before a berthd restart. NO_SUCH_CONTAINER if unknown. */
   wait(id: string): Promise<ExitStatus>;
   /** Exit status recorded while no one was watching (live restore), if the task has exited. */
   exitStatus(id: string): Promise<ExitStatus | undefined>;
