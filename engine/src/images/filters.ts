@@ -34,15 +34,20 @@ export function imageMatcher(
     const labels = img.config.config?.Labels ?? {};
     if (filters.label && !filters.label.every((l) => labelMatches(labels, l))) return false;
     if (filters['label!']?.some((l) => labelMatches(labels, l))) return false;
-    if (refGlobs) {
-      const names = img.repoTags.flatMap((t) => {
-        const f = familiarString(t);
-        return [f, familiarName(splitReference(t).name)];
-      });
-      if (!refGlobs.some((re) => names.some((n) => re.test(n)))) return false;
-    }
+    if (refGlobs && !img.repoTags.some((t) => tagMatches(refGlobs, t))) return false;
     return true;
   };
+}
+
+function tagMatches(globs: RegExp[], tag: string): boolean {
+  const names = [familiarString(tag), familiarName(splitReference(tag).name)];
+  return globs.some((re) => names.some((n) => re.test(n)));
+}
+
+/** With a `reference` filter, `docker images` lists only the matching tags of each image. */
+export function matchingTags(filters: ImageFilters, repoTags: string[]): string[] {
+  const globs = filters.reference?.map(globToRegExp);
+  return globs ? repoTags.filter((t) => tagMatches(globs, t)) : repoTags;
 }
 
 function labelMatches(labels: Record<string, string>, filter: string): boolean {

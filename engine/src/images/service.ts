@@ -9,7 +9,7 @@ import type { HistoryEntry, ImageConfig, ImageManifest } from '../types/oci.js';
 import { readJsonBlob } from './blobs.js';
 import { type CommitOptions, commitSnapshot } from './commit.js';
 import type { ImageContext, RegisterOptions } from './context.js';
-import { imageMatcher } from './filters.js';
+import { imageMatcher, matchingTags } from './filters.js';
 import { importRootfs } from './import.js';
 import { loadArchive } from './load.js';
 import {
@@ -69,6 +69,10 @@ export class ImageStore implements ImageService, ImageContext {
 
   async init(): Promise<void> {
     await this.index.load((id, err) => this.log.warn({ id, err: String(err) }, 'dropping image with missing blobs'));
+    // layer extractions interrupted by a crash: their half-written snapshots are garbage
+    for (const s of await this.snapshotter.list()) {
+      if (s.kind === 'active' && s.key.startsWith('extract-')) await this.snapshotter.remove(s.key).catch(() => undefined);
+    }
   }
 
   // ---- lookup (memory only: this is on the `docker run` path)
@@ -126,7 +130,7 @@ export class ImageStore implements ImageService, ImageContext {
       if (!all && rec.repoTags.length === 0 && this.index.children(id).length > 0) continue;
       if (!match(rec)) continue;
       const { config: _c, manifest: _m, ...summary } = rec;
-      out.push(summary);
+      out.push({ ...summary, repoTags: matchingTags(filters, rec.repoTags) });
     }
     return out.sort((a, b) => Date.parse(b.created) - Date.parse(a.created) || a.id.localeCompare(b.id));
   }
