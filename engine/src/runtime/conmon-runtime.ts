@@ -295,16 +295,17 @@ export class ConmonRuntime implements Runtime {
     };
   }
 
-  /** After the container is gone conmon drains output and writes its files; let it finish. */
+  /**
+   * After the container is gone conmon drains output and writes its exit files; wait for those
+   * (it writes nothing under our root after the exit file), and kill a conmon that never gets there.
+   */
   private async awaitConmonExit(id: string, timeoutMs: number): Promise<void> {
     const pidFile = this.layout.conmonPidFile(id);
     const pid = await readPid(pidFile);
     if (pid === undefined || !(await isConmon(pid, id))) return;
-    const deadline = Date.now() + timeoutMs;
-    await this.exits.whenExited(id, timeoutMs);
-    while (Date.now() < deadline && (await isConmon(pid, id))) await sleep(2);
+    if (await this.exits.whenExited(id, timeoutMs)) return;
     if (await isConmon(pid, id)) {
-      this.log.warn({ id, pid }, 'conmon outlived its container; killing it');
+      this.log.warn({ id, pid }, 'conmon did not record an exit after its container was deleted; killing it');
       await killConmon(pidFile);
     }
   }
@@ -359,6 +360,3 @@ async function writeRecord(path: string, record: TaskRecord): Promise<void> {
   await rename(tmp, path);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
