@@ -17,7 +17,8 @@ export function useHostChoice() {
   const chosen = list.find((h) => h.id === wanted) ?? list.find((h) => h.health?.status === 'up') ?? list[0];
 
   useEffect(() => {
-    if (chosen && chosen.id !== wanted) router.replace(`${pathname}?host=${encodeURIComponent(chosen.id)}`, { scroll: false });
+    if (chosen && chosen.id !== wanted)
+      router.replace(`${pathname}?host=${encodeURIComponent(chosen.id)}`, { scroll: false });
   }, [chosen, wanted, pathname, router]);
 
   const select = (id: string) => router.replace(`${pathname}?host=${encodeURIComponent(id)}`, { scroll: false });

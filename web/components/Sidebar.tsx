@@ -15,7 +15,7 @@ const WORKLOADS: NavItem[] = [
 ];
 const ACCOUNTABILITY: NavItem[] = [
   { href: '/shells', label: 'Shell sessions', icon: 'terminal' },
-  { href: '/audit', label: 'Audit log', icon: 'audit' },
+  { href: '/audit', label: 'Audit log', icon: 'audit', admin: true },
 ];
 const ADMIN: NavItem[] = [
   { href: '/hosts', label: 'Hosts', icon: 'server' },
@@ -62,7 +62,7 @@ export function Sidebar({
       </Link>
       <NavList items={WORKLOADS} pathname={pathname} />
       <div className="nav-section">Accountability</div>
-      <NavList items={ACCOUNTABILITY} pathname={pathname} />
+      <NavList items={ACCOUNTABILITY.filter((i) => isAdmin || !i.admin)} pathname={pathname} />
       {isAdmin ? (
         <>
           <div className="nav-section">Administration</div>
@@ -79,7 +79,13 @@ export function Sidebar({
         <div className="row">
           <ThemeToggle />
           <span className="spacer" />
-          <button type="button" className="btn ghost sm icon" title="Sign out" aria-label="Sign out" onClick={onSignOut}>
+          <button
+            type="button"
+            className="btn ghost sm icon"
+            title="Sign out"
+            aria-label="Sign out"
+            onClick={onSignOut}
+          >
             <Icon name="logout" size={14} />
           </button>
         </div>

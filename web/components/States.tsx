@@ -56,7 +56,12 @@ export function ErrorState({
 }) {
   const code = errorCode(error);
   const heading =
-    title ?? (code === 'FORBIDDEN' ? 'You do not have access to this' : code === 'NOT_FOUND' ? 'Not found' : 'Something went wrong');
+    title ??
+    (code === 'FORBIDDEN'
+      ? 'You do not have access to this'
+      : code === 'NOT_FOUND'
+        ? 'Not found'
+        : 'Something went wrong');
   return (
     <div className={`state error${page ? ' page' : ''}`} role="alert" data-state="error">
       <strong>{heading}</strong>

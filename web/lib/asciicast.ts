@@ -2,7 +2,14 @@
 // JSON array per event: [seconds, code, data]. Parsed here by hand because the format is three
 // lines of spec and asciinema-player would bring its own terminal emulator next to xterm.
 
-export type CastHeader = { version: 2; width: number; height: number; timestamp?: number; title?: string; env?: Record<string, string> };
+export type CastHeader = {
+  version: 2;
+  width: number;
+  height: number;
+  timestamp?: number;
+  title?: string;
+  env?: Record<string, string>;
+};
 export type CastEvent = { t: number; code: string; data: string };
 export type Cast = { header: CastHeader; events: CastEvent[]; duration: number };
 
@@ -76,9 +83,12 @@ export function sizeAt(cast: Cast, n: number): { cols: number; rows: number } {
 }
 
 /** Plain text of a recording with escape sequences stripped — for search and tests. */
+// CSI sequences, OSC sequences (BEL-terminated) and carriage returns.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching terminal escapes is the point
+const ESCAPES = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007|\r/g;
+
 export function castText(cast: Cast): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping terminal escapes is the point
-  return outputBetween(cast.events, 0, cast.events.length).replace(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\r/g, '');
+  return outputBetween(cast.events, 0, cast.events.length).replace(ESCAPES, '');
 }
 
 /**

@@ -37,3 +37,14 @@ export function exportHref(format: 'jsonl' | 'csv', f: AuditFilter): string {
   for (const [k, v] of Object.entries(filterToInput(f))) if (v) p.set(k, v);
   return `/api/audit/export?${p.toString()}`;
 }
+
+/** The shell session an audit event refers to (shells.open records it in params), if any. */
+export function sessionOf(params: string | null | undefined): string | null {
+  if (!params) return null;
+  try {
+    const p = JSON.parse(params) as { sessionId?: unknown };
+    return typeof p.sessionId === 'string' ? p.sessionId : null;
+  } catch {
+    return null;
+  }
+}

@@ -124,6 +124,11 @@ export type HostContainers = {
   containers: ContainerSummary[];
 };
 
+// Rows are cached per summary object. TanStack Query keeps unchanged objects identical across
+// refetches (structural sharing), so an unchanged container keeps its row object and its
+// memoised table row is not re-rendered on every 5-second poll.
+const rowCache = new WeakMap<ContainerSummary, ContainerRow>();
+
 /** Flattens the per-host answer of containers.list; failed hosts are reported, never dropped. */
 export function flattenHosts(hosts: readonly HostContainers[]): { rows: ContainerRow[]; failures: HostFailure[] } {
   const rows: ContainerRow[] = [];
@@ -134,7 +139,12 @@ export function flattenHosts(hosts: readonly HostContainers[]): { rows: Containe
       continue;
     }
     for (const c of h.containers) {
-      rows.push({
+      const cached = rowCache.get(c);
+      if (cached && cached.hostId === h.hostId && cached.hostName === h.hostName) {
+        rows.push(cached);
+        continue;
+      }
+      const row: ContainerRow = {
         key: `${h.hostId}/${c.id}`,
         hostId: h.hostId,
         hostName: h.hostName,
@@ -146,7 +156,9 @@ export function flattenHosts(hosts: readonly HostContainers[]): { rows: Containe
         created: c.created,
         labels: c.labels,
         ports: c.ports,
-      });
+      };
+      rowCache.set(c, row);
+      rows.push(row);
     }
   }
   return { rows, failures };

@@ -16,7 +16,14 @@ export type ContainerDetails = {
     finishedAt: string;
     error: string;
   };
-  config: { cmd: string[]; entrypoint: string[]; env: string[]; user: string; labels: Record<string, string>; workingDir: string };
+  config: {
+    cmd: string[];
+    entrypoint: string[];
+    env: string[];
+    user: string;
+    labels: Record<string, string>;
+    workingDir: string;
+  };
   hostConfig: { memory: number; nanoCpus: number; restartPolicy: string; networkMode: string };
   mounts: Array<{ type: string; source: string; destination: string; readOnly: boolean; name: string | null }>;
   networks: Array<{ name: string; ipAddress: string }>;
@@ -31,7 +38,11 @@ export function commandLine(d: Pick<ContainerDetails, 'config'>): string {
 export function portBindings(d: Pick<ContainerDetails, 'ports'>): string[] {
   const out = new Set<string>();
   for (const p of d.ports) {
-    out.add(p.publicPort ? `${p.ip && p.ip !== '0.0.0.0' ? `${p.ip}:` : ''}${p.publicPort}→${p.privatePort}/${p.type}` : `${p.privatePort}/${p.type}`);
+    out.add(
+      p.publicPort
+        ? `${p.ip && p.ip !== '0.0.0.0' ? `${p.ip}:` : ''}${p.publicPort}→${p.privatePort}/${p.type}`
+        : `${p.privatePort}/${p.type}`,
+    );
   }
   return [...out];
 }

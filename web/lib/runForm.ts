@@ -34,7 +34,11 @@ export function parsePorts(text: string): PortSpec[] {
     const parts = (spec ?? '').split(':');
     if (parts.length === 1) return { containerPort: port(parts[0] ?? '', 'ports', n), protocol: proto };
     if (parts.length === 2)
-      return { hostPort: port(parts[0] ?? '', 'ports', n), containerPort: port(parts[1] ?? '', 'ports', n), protocol: proto };
+      return {
+        hostPort: port(parts[0] ?? '', 'ports', n),
+        containerPort: port(parts[1] ?? '', 'ports', n),
+        protocol: proto,
+      };
     if (parts.length === 3)
       return {
         hostIp: parts[0] || undefined,
@@ -66,7 +70,8 @@ export function parseEnv(text: string): string[] {
     const eq = t.indexOf('=');
     if (eq <= 0) throw new FieldError('env', `line ${n}: expected KEY=value`);
     const key = t.slice(0, eq);
-    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key)) throw new FieldError('env', `line ${n}: "${key}" is not a variable name`);
+    if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key))
+      throw new FieldError('env', `line ${n}: "${key}" is not a variable name`);
     return t;
   });
 }

@@ -123,7 +123,8 @@ export class ShellConnection {
       }
       const data = ev.data;
       if (data instanceof ArrayBuffer) this.events.output(new Uint8Array(data));
-      else if (ArrayBuffer.isView(data)) this.events.output(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      else if (ArrayBuffer.isView(data))
+        this.events.output(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     };
     ws.onclose = () => {
       if (this.ws !== ws) return;

@@ -26,7 +26,12 @@ async function seedEngine(socket: string) {
     if (start) await engineRequest(socket, 'POST', `/containers/${Id}/start`);
     return Id;
   };
-  await make('api-1', ['sh', '-c', 'i=0; while true; do echo "GET /v1/items $((i+=1)) 200 3ms"; sleep 1; done'], { app: 'api', tier: 'backend' }, true);
+  await make(
+    'api-1',
+    ['sh', '-c', 'i=0; while true; do echo "GET /v1/items $((i+=1)) 200 3ms"; sleep 1; done'],
+    { app: 'api', tier: 'backend' },
+    true,
+  );
   await make('api-2', ['sleep', '86400'], { app: 'api', tier: 'backend' }, true);
   await make('worker', ['sh', '-c', 'while true; do echo tick >&2; sleep 2; done'], { app: 'worker' }, true);
   await make('migrate-2024', ['echo', 'migrated'], { app: 'api', job: 'migrate' }, true);
@@ -35,13 +40,21 @@ async function seedEngine(socket: string) {
   const hdr = { 'Content-Type': 'application/json' };
   await engineRequest(socket, 'POST', '/volumes/create', json({ Name: 'api-data' }), hdr);
   await engineRequest(socket, 'POST', '/volumes/create', json({ Name: 'uploads' }), hdr);
-  await engineRequest(socket, 'POST', '/networks/create', json({ Name: 'backend', Driver: 'bridge', Internal: true }), hdr).catch(() => {});
+  await engineRequest(
+    socket,
+    'POST',
+    '/networks/create',
+    json({ Name: 'backend', Driver: 'bridge', Internal: true }),
+    hdr,
+  ).catch(() => {});
 }
 
 async function shot(page: Page, name: string, opts: { fullPage?: boolean } = {}) {
   await page.waitForLoadState('networkidle').catch(() => {});
   // Let skeletons resolve and fonts settle before the capture.
-  await page.waitForFunction(() => !document.querySelector('[data-state="loading"], .skeleton'), null, { timeout: 15_000 }).catch(() => {});
+  await page
+    .waitForFunction(() => !document.querySelector('[data-state="loading"], .skeleton'), null, { timeout: 15_000 })
+    .catch(() => {});
   await page.waitForTimeout(400);
   await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: opts.fullPage ?? false });
   console.log(`docs/screenshots/${name}.png`);
@@ -59,7 +72,13 @@ async function main() {
     await page.goto(`${base}/login`);
     await shot(page, 'login');
     await signIn(page, base, stack.gateway.adminUser, stack.gateway.adminPassword, 'screenshot-admin-pw');
-    await runContainer(page, base, { image: 'busybox:latest', name: 'web', command: 'sleep 86400', env: 'PORT=8080\nMODE=production', memory: '256m' });
+    await runContainer(page, base, {
+      image: 'busybox:latest',
+      name: 'web',
+      command: 'sleep 86400',
+      env: 'PORT=8080\nMODE=production',
+      memory: '256m',
+    });
     const webUrl = new URL(page.url()).pathname;
 
     // A short recorded session for the shell list and the replay player.

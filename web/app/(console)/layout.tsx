@@ -33,7 +33,8 @@ export default function ConsoleLayout({ children }: { children: ReactNode }) {
   }, [signedOut, pathname, router]);
 
   if (me.isPending || signedOut) return <LoadingBlock page label="Checking your session…" />;
-  if (me.isError) return <ErrorState page error={me.error} title="Cannot reach the Berth gateway" retry={() => me.refetch()} />;
+  if (me.isError)
+    return <ErrorState page error={me.error} title="Cannot reach the Berth gateway" retry={() => me.refetch()} />;
   if (!user) return null;
   if (user.mustChangePassword) {
     return (

@@ -5,6 +5,7 @@ import { PageHead } from '@/components/PageHead';
 import { EmptyState, ErrorState, LoadingRows, TableState } from '@/components/States';
 import { HostStatusBadge } from '@/components/StatusBadge';
 import { formatAgo } from '@/lib/format';
+import { useMe } from '@/lib/me';
 import { useTRPC } from '@/lib/trpc';
 
 function Metric({ label, value, tone }: { label: string; value: string | number; tone?: string }) {
@@ -22,7 +23,9 @@ export default function DashboardPage() {
   const trpc = useTRPC();
   const hosts = useQuery({ ...trpc.hosts.list.queryOptions(), refetchInterval: 10_000 });
   const shells = useQuery({ ...trpc.shells.list.queryOptions({ live: true }), refetchInterval: 10_000 });
-  const audit = useQuery(trpc.audit.list.queryOptions({ limit: 10 }));
+  const isAdmin = !!useMe().user?.isAdmin;
+  // The whole trail is for gateway administrators; others do not get the panel.
+  const audit = useQuery({ ...trpc.audit.list.queryOptions({ limit: 10 }), enabled: isAdmin });
 
   const list = hosts.data ?? [];
   const up = list.filter((h) => h.health?.status === 'up');
@@ -33,11 +36,19 @@ export default function DashboardPage() {
     <>
       <PageHead title="Dashboard" sub="Every host this account can see, and what is running on it." />
       <div className="metric-strip">
-        <Metric label="Hosts up" value={hosts.data ? `${up.length} / ${list.length}` : '—'} tone={down ? 'warn' : undefined} />
+        <Metric
+          label="Hosts up"
+          value={hosts.data ? `${up.length} / ${list.length}` : '—'}
+          tone={down ? 'warn' : undefined}
+        />
         <Metric label="Running" value={hosts.data ? sum('running') : '—'} tone="ok" />
         <Metric label="Stopped" value={hosts.data ? sum('stopped') : '—'} />
         <Metric label="Paused" value={hosts.data ? sum('paused') : '—'} />
-        <Metric label="Live shells" value={shells.data ? shells.data.length : '—'} tone={shells.data?.length ? 'danger' : undefined} />
+        <Metric
+          label="Live shells"
+          value={shells.data ? shells.data.sessions.length : '—'}
+          tone={shells.data?.sessions.length ? 'danger' : undefined}
+        />
       </div>
       <div className="dash-grid">
         <div className="card">
@@ -82,7 +93,11 @@ export default function DashboardPage() {
                         <td>
                           <Link href={`/containers?host=${encodeURIComponent(h.id)}`}>{h.name}</Link>
                           {!isUp && h.health?.error ? (
-                            <div className="truncate" style={{ color: 'var(--danger)', fontSize: 11.5, maxWidth: 320 }} title={h.health.error}>
+                            <div
+                              className="truncate"
+                              style={{ color: 'var(--danger)', fontSize: 11.5, maxWidth: 320 }}
+                              title={h.health.error}
+                            >
                               {h.health.error}
                             </div>
                           ) : null}
@@ -103,44 +118,47 @@ export default function DashboardPage() {
             </table>
           </div>
         </div>
-        <div className="card">
-          <div className="card-head">
-            <h2>Recent activity</h2>
-            <Link href="/audit" className="btn sm">
-              Audit log
-            </Link>
+        {isAdmin ? (
+          <div className="card">
+            <div className="card-head">
+              <h2>Recent activity</h2>
+              <Link href="/audit" className="btn sm">
+                Audit log
+              </Link>
+            </div>
+            {audit.isPending ? (
+              <table className="table">
+                <tbody>
+                  <LoadingRows cols={2} rows={5} />
+                </tbody>
+              </table>
+            ) : audit.isError ? (
+              <ErrorState error={audit.error} />
+            ) : audit.data.events.length === 0 ? (
+              <EmptyState title="Nothing recorded yet" />
+            ) : (
+              <table className="table">
+                <tbody>
+                  {audit.data.events.map((e) => (
+                    <tr key={e.id}>
+                      <td>
+                        <span className="mono">{e.action}</span>{' '}
+                        <span className="muted">
+                          by {e.actorName ?? 'system'}
+                          {e.hostName ? ` on ${e.hostName}` : ''}
+                        </span>
+                      </td>
+                      <td className="nowrap muted num">
+                        {e.result !== 'ok' ? <span className="badge danger">{e.result}</span> : null}{' '}
+                        {formatAgo(e.time)}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
           </div>
-          {audit.isPending ? (
-            <table className="table">
-              <tbody>
-                <LoadingRows cols={2} rows={5} />
-              </tbody>
-            </table>
-          ) : audit.isError ? (
-            <ErrorState error={audit.error} />
-          ) : audit.data.items.length === 0 ? (
-            <EmptyState title="Nothing recorded yet" />
-          ) : (
-            <table className="table">
-              <tbody>
-                {audit.data.items.map((e) => (
-                  <tr key={e.id}>
-                    <td>
-                      <span className="mono">{e.action}</span>{' '}
-                      <span className="muted">
-                        by {e.actorName ?? 'system'}
-                        {e.hostName ? ` on ${e.hostName}` : ''}
-                      </span>
-                    </td>
-                    <td className="nowrap muted num">
-                      {e.result !== 'ok' ? <span className="badge danger">{e.result}</span> : null} {formatAgo(e.time)}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </div>
+        ) : null}
       </div>
     </>
   );

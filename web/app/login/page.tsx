@@ -42,6 +42,7 @@ function LoginForm() {
           name="username"
           className="input"
           autoComplete="username"
+          // biome-ignore lint/a11y/noAutofocus: the page's only purpose is this field
           autoFocus
           required
           value={username}

@@ -37,15 +37,40 @@ export function ChangePasswordForm({ forced, onDone }: { forced?: boolean; onDon
       ) : null}
       <div className="field">
         <label htmlFor="pw-current">Current password</label>
-        <input id="pw-current" className="input" type="password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.target.value)} />
+        <input
+          id="pw-current"
+          className="input"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={current}
+          onChange={(e) => setCurrent(e.target.value)}
+        />
       </div>
       <div className="field">
         <label htmlFor="pw-new">New password</label>
-        <input id="pw-new" className="input" type="password" autoComplete="new-password" minLength={8} required value={next} onChange={(e) => setNext(e.target.value)} />
+        <input
+          id="pw-new"
+          className="input"
+          type="password"
+          autoComplete="new-password"
+          minLength={8}
+          required
+          value={next}
+          onChange={(e) => setNext(e.target.value)}
+        />
       </div>
       <div className="field">
         <label htmlFor="pw-again">New password again</label>
-        <input id="pw-again" className="input" type="password" autoComplete="new-password" required value={again} onChange={(e) => setAgain(e.target.value)} />
+        <input
+          id="pw-again"
+          className="input"
+          type="password"
+          autoComplete="new-password"
+          required
+          value={again}
+          onChange={(e) => setAgain(e.target.value)}
+        />
       </div>
       {mismatch ? <div className="alert error">The two new passwords differ.</div> : null}
       <InlineError error={change.error} />

@@ -13,7 +13,14 @@ export function TokensCard() {
   const tokens = useQuery(trpc.tokens.list.queryOptions());
   const [name, setName] = useState('');
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.tokens.list.queryKey() });
-  const create = useMutation(trpc.tokens.create.mutationOptions({ onSuccess: () => (setName(''), refresh()) }));
+  const create = useMutation(
+    trpc.tokens.create.mutationOptions({
+      onSuccess: () => {
+        setName('');
+        return refresh();
+      },
+    }),
+  );
   const revoke = useMutation(trpc.tokens.revoke.mutationOptions({ onSuccess: refresh }));
   function submit(e: FormEvent) {
     e.preventDefault();
@@ -25,7 +32,14 @@ export function TokensCard() {
       <div className="card-head">
         <h2>API tokens</h2>
         <form className="row" onSubmit={submit}>
-          <input className="input" style={{ height: 24 }} placeholder="token name" aria-label="Token name" value={name} onChange={(e) => setName(e.target.value)} />
+          <input
+            className="input"
+            style={{ height: 24 }}
+            placeholder="token name"
+            aria-label="Token name"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+          />
           <button type="submit" className="btn sm primary" disabled={!name.trim() || create.isPending}>
             Create token
           </button>
@@ -35,7 +49,9 @@ export function TokensCard() {
         <div className="alert ok" style={{ margin: 12 }}>
           <div className="grow">
             Copy this token now; it will not be shown again.
-            <pre className="mono" style={{ marginTop: 6 }}>{create.data.token}</pre>
+            <pre className="mono" style={{ marginTop: 6 }}>
+              {create.data.token}
+            </pre>
           </div>
           <CopyButton text={create.data.token} />
         </div>
@@ -70,7 +86,11 @@ export function TokensCard() {
                 <td className="muted">{formatAgo(t.createdAt)}</td>
                 <td className="muted">{t.lastUsedAt ? formatAgo(t.lastUsedAt) : 'never'}</td>
                 <td style={{ textAlign: 'right' }}>
-                  <button type="button" className="btn sm ghost danger" onClick={() => revoke.mutate({ tokenId: t.id })}>
+                  <button
+                    type="button"
+                    className="btn sm ghost danger"
+                    onClick={() => revoke.mutate({ tokenId: t.id })}
+                  >
                     Revoke
                   </button>
                 </td>

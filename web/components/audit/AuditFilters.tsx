@@ -21,7 +21,14 @@ export function AuditFilters({
         onApply(draft);
       }}
     >
-      <input className="input" style={{ width: 130 }} placeholder="Actor" aria-label="Actor" value={draft.actor} onChange={(e) => set({ actor: e.target.value })} />
+      <input
+        className="input"
+        style={{ width: 130 }}
+        placeholder="Actor"
+        aria-label="Actor"
+        value={draft.actor}
+        onChange={(e) => set({ actor: e.target.value })}
+      />
       <input
         className="input mono"
         style={{ width: 170 }}
@@ -30,7 +37,12 @@ export function AuditFilters({
         value={draft.action}
         onChange={(e) => set({ action: e.target.value })}
       />
-      <select className="select" aria-label="Host" value={draft.hostId} onChange={(e) => set({ hostId: e.target.value })}>
+      <select
+        className="select"
+        aria-label="Host"
+        value={draft.hostId}
+        onChange={(e) => set({ hostId: e.target.value })}
+      >
         <option value="">All hosts</option>
         {hosts.map((h) => (
           <option key={h.id} value={h.id}>
@@ -38,10 +50,22 @@ export function AuditFilters({
           </option>
         ))}
       </select>
-      <input className="input mono" style={{ width: 150 }} placeholder="Target" aria-label="Target" value={draft.target} onChange={(e) => set({ target: e.target.value })} />
+      <input
+        className="input mono"
+        style={{ width: 150 }}
+        placeholder="Target"
+        aria-label="Target"
+        value={draft.target}
+        onChange={(e) => set({ target: e.target.value })}
+      />
       <label className="row muted">
         From
-        <input className="input" type="datetime-local" value={draft.from} onChange={(e) => set({ from: e.target.value })} />
+        <input
+          className="input"
+          type="datetime-local"
+          value={draft.from}
+          onChange={(e) => set({ from: e.target.value })}
+        />
       </label>
       <label className="row muted">
         To

@@ -88,7 +88,8 @@ export function LogsPanel({ hostId, id, name }: { hostId: string; id: string; na
           onClick={() => setPausedAt(paused ? null : bufferRef.current.total)}
           title={paused ? 'Resume the live view' : 'Freeze the view; lines keep arriving'}
         >
-          <Icon name={paused ? 'play' : 'pause'} size={12} /> {paused ? `Resume${pending ? ` (${pending} new)` : ''}` : 'Pause'}
+          <Icon name={paused ? 'play' : 'pause'} size={12} />{' '}
+          {paused ? `Resume${pending ? ` (${pending} new)` : ''}` : 'Pause'}
         </button>
         <label className="check">
           <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> Follow

@@ -24,9 +24,9 @@ export function StatsPanel({ hostId, id, running }: { hostId: string; id: string
     ),
   );
 
-  if (!running) return <div className="card card-body muted">Live stats are available while the container is running.</div>;
-  if (sub.status === 'error')
-    return <div className="alert error">Stats stream failed: {errorMessage(sub.error)}</div>;
+  if (!running)
+    return <div className="card card-body muted">Live stats are available while the container is running.</div>;
+  if (sub.status === 'error') return <div className="alert error">Stats stream failed: {errorMessage(sub.error)}</div>;
   const last = samples.at(-1);
   const memLimit = last?.memLimit || Math.max(...samples.map((s) => s.memUsage), 1);
   const cpuMax = Math.max(100, ...samples.map((s) => s.cpuPercent));
@@ -50,7 +50,12 @@ export function StatsPanel({ hostId, id, running }: { hostId: string; id: string
           </div>
           <span className="faint">of {formatBytes(memLimit)}</span>
         </div>
-        <Sparkline values={samples.map((s) => s.memUsage)} max={memLimit} color="var(--chart-mem)" label="Memory usage" />
+        <Sparkline
+          values={samples.map((s) => s.memUsage)}
+          max={memLimit}
+          color="var(--chart-mem)"
+          label="Memory usage"
+        />
       </div>
       <div className="card card-body">
         <dl className="kv">

@@ -18,7 +18,15 @@ const COLUMNS: Array<{ key: SortKey | null; label: string; className?: string }>
 ];
 export const CONTAINER_TABLE_COLS = COLUMNS.length + 1;
 
-function SortHeader({ col, sort, onSort }: { col: (typeof COLUMNS)[number]; sort: Sort; onSort: (k: SortKey) => void }) {
+function SortHeader({
+  col,
+  sort,
+  onSort,
+}: {
+  col: (typeof COLUMNS)[number];
+  sort: Sort;
+  onSort: (k: SortKey) => void;
+}) {
   if (!col.key) return <th>{col.label}</th>;
   const active = sort.key === col.key;
   const key = col.key;
@@ -61,7 +69,12 @@ const Row = memo(function Row({
   return (
     <tr data-selected={selected} data-testid="container-row" data-name={row.name} data-state={row.state}>
       <td className="check-cell">
-        <input type="checkbox" aria-label={`Select ${row.name}`} checked={selected} onChange={() => onToggle(row.key)} />
+        <input
+          type="checkbox"
+          aria-label={`Select ${row.name}`}
+          checked={selected}
+          onChange={() => onToggle(row.key)}
+        />
       </td>
       <td className="truncate" style={{ maxWidth: 240 }}>
         <Link href={containerHref(row.hostId, row.id)}>{row.name}</Link>{' '}

@@ -35,14 +35,24 @@ export function TlsSetupDialog({ host, onClose }: { host: { id: string; name: st
       ) : (
         <>
           <div className="row">
-            <div className="btn-group" role="group" aria-label="Engine">
-              <button type="button" className="btn sm" aria-pressed={view === 'script'} onClick={() => setView('script')}>
+            <fieldset className="btn-group" aria-label="Engine">
+              <button
+                type="button"
+                className="btn sm"
+                aria-pressed={view === 'script'}
+                onClick={() => setView('script')}
+              >
                 berthd setup script
               </button>
-              <button type="button" className="btn sm" aria-pressed={view === 'dockerd'} onClick={() => setView('dockerd')}>
+              <button
+                type="button"
+                className="btn sm"
+                aria-pressed={view === 'dockerd'}
+                onClick={() => setView('dockerd')}
+              >
                 stock dockerd
               </button>
-            </div>
+            </fieldset>
             <span className="spacer" />
             <span className="muted">
               Endpoint to register: <span className="mono">{setup.data.hostUrl}</span>

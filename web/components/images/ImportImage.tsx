@@ -35,7 +35,7 @@ export function ImportImage({ hostId, onDone }: { hostId: string; onDone: () => 
     }
   }
 
-  const pct = progress && progress.total ? Math.round((progress.loaded / progress.total) * 100) : 0;
+  const pct = progress?.total ? Math.round((progress.loaded / progress.total) * 100) : 0;
   return (
     <div className="stack" style={{ gap: 8 }} data-testid="image-import">
       <div className="row">

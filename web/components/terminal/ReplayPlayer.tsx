@@ -129,13 +129,13 @@ export default function ReplayPlayer({ cast }: { cast: Cast }) {
           disabled={!ready}
           onChange={(e) => seek(Number(e.target.value))}
         />
-        <div className="btn-group" role="group" aria-label="Speed">
+        <fieldset className="btn-group" aria-label="Speed">
           {SPEEDS.map((s) => (
             <button key={s} type="button" className="btn sm" aria-pressed={speed === s} onClick={() => changeSpeed(s)}>
               {s}×
             </button>
           ))}
-        </div>
+        </fieldset>
       </div>
     </div>
   );

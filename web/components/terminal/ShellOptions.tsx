@@ -13,7 +13,7 @@ export function ShellOptions({
 }) {
   return (
     <>
-      <div className="btn-group" role="group" aria-label="Command">
+      <fieldset className="btn-group" aria-label="Command">
         {(['sh', 'bash', 'custom'] as const).map((p) => (
           <button
             key={p}
@@ -26,7 +26,7 @@ export function ShellOptions({
             {p}
           </button>
         ))}
-      </div>
+      </fieldset>
       {value.preset === 'custom' ? (
         <input
           className="input mono"

@@ -7,7 +7,7 @@ import { shellWords } from '@/lib/shellWords';
 import { useTRPCClient } from '@/lib/trpc';
 import { type MountedTerminal, mountTerminal, type TerminalHost } from '@/lib/xterm';
 import { Icon } from '../Icon';
-import { ShellOptions, type ShellChoice } from './ShellOptions';
+import { type ShellChoice, ShellOptions } from './ShellOptions';
 
 const STATE_LABEL: Record<ShellState, string> = {
   connecting: 'connecting…',
@@ -99,7 +99,8 @@ export default function TerminalPanel({
     setOpenError(null);
     let cmd: string[];
     try {
-      cmd = choice.preset === 'custom' ? shellWords(choice.custom) : [choice.preset === 'bash' ? '/bin/bash' : '/bin/sh'];
+      cmd =
+        choice.preset === 'custom' ? shellWords(choice.custom) : [choice.preset === 'bash' ? '/bin/bash' : '/bin/sh'];
       if (!cmd.length) throw new Error('Enter a command to run');
     } catch (err) {
       setOpenError(err);
@@ -112,7 +113,10 @@ export default function TerminalPanel({
       m.term.reset();
       conn.current?.close();
       const c = new ShellConnection(
-        { baseUrl: shellSocketUrl(window.location), reattach: (sessionId) => client.shells.reattach.mutate({ sessionId }) },
+        {
+          baseUrl: shellSocketUrl(window.location),
+          reattach: (sessionId) => client.shells.reattach.mutate({ sessionId }),
+        },
         {
           output: (bytes) => m.term.write(bytes),
           state: (s, d) => {
@@ -152,7 +156,11 @@ export default function TerminalPanel({
         {active ? (
           <>
             {session?.recorded ? (
-              <span className="rec-marker" data-testid="recorded-marker" title="Everything in this session is recorded and audited">
+              <span
+                className="rec-marker"
+                data-testid="recorded-marker"
+                title="Everything in this session is recorded and audited"
+              >
                 <span className="rec-dot" /> REC · recorded
               </span>
             ) : null}
@@ -166,7 +174,12 @@ export default function TerminalPanel({
             <button type="button" className="btn sm" onClick={paste} title="Paste (Ctrl+Shift+V)">
               Paste
             </button>
-            <button type="button" className="btn sm danger" onClick={() => conn.current?.close()} data-testid="terminal-close">
+            <button
+              type="button"
+              className="btn sm danger"
+              onClick={() => conn.current?.close()}
+              data-testid="terminal-close"
+            >
               <Icon name="x" size={12} /> Close
             </button>
           </>
@@ -188,7 +201,8 @@ export default function TerminalPanel({
               disabled={opening || !canOpen}
               data-testid="terminal-open"
             >
-              <Icon name="terminal" size={12} /> {opening ? 'Opening…' : state === 'idle' ? 'Open terminal' : 'Open a new session'}
+              <Icon name="terminal" size={12} />{' '}
+              {opening ? 'Opening…' : state === 'idle' ? 'Open terminal' : 'Open a new session'}
             </button>
           </>
         )}

@@ -43,7 +43,12 @@ export function TeamCard({
     <div className="card" data-testid="team-card" data-team={team.name}>
       <div className="card-head">
         <h2>{team.name}</h2>
-        <button type="button" className="btn sm ghost danger" onClick={onRemove} aria-label={`Delete team ${team.name}`}>
+        <button
+          type="button"
+          className="btn sm ghost danger"
+          onClick={onRemove}
+          aria-label={`Delete team ${team.name}`}
+        >
           <Icon name="trash" size={12} />
         </button>
       </div>
@@ -73,7 +78,12 @@ export function TeamCard({
             )}
           </div>
           <div className="row">
-            <select className="select grow" aria-label="User to add" value={userId} onChange={(e) => setUserId(e.target.value)}>
+            <select
+              className="select grow"
+              aria-label="User to add"
+              value={userId}
+              onChange={(e) => setUserId(e.target.value)}
+            >
               <option value="">Add a member…</option>
               {users
                 .filter((u) => !memberIds.has(u.id))
@@ -126,7 +136,12 @@ export function TeamCard({
             <span className="faint">No grants: members see nothing through this team.</span>
           )}
           <div className="row">
-            <select className="select grow" aria-label="Host to grant" value={hostId} onChange={(e) => setHostId(e.target.value)}>
+            <select
+              className="select grow"
+              aria-label="Host to grant"
+              value={hostId}
+              onChange={(e) => setHostId(e.target.value)}
+            >
               <option value="">Grant on host…</option>
               {hosts.map((h) => (
                 <option key={h.id} value={h.id}>

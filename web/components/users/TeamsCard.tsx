@@ -16,8 +16,22 @@ export function TeamsCard() {
   const [name, setName] = useState('');
   const [removing, setRemoving] = useState<{ id: string; name: string } | null>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.teams.list.queryKey() });
-  const create = useMutation(trpc.teams.create.mutationOptions({ onSuccess: () => (setName(''), refresh()) }));
-  const remove = useMutation(trpc.teams.remove.mutationOptions({ onSuccess: () => (setRemoving(null), refresh()) }));
+  const create = useMutation(
+    trpc.teams.create.mutationOptions({
+      onSuccess: () => {
+        setName('');
+        return refresh();
+      },
+    }),
+  );
+  const remove = useMutation(
+    trpc.teams.remove.mutationOptions({
+      onSuccess: () => {
+        setRemoving(null);
+        return refresh();
+      },
+    }),
+  );
 
   function submit(e: FormEvent) {
     e.preventDefault();
@@ -45,8 +59,8 @@ export function TeamsCard() {
         </div>
         <div className="card-body muted" style={{ fontSize: 12 }}>
           A user&apos;s role on a host is the strongest grant among their teams: <strong>viewer</strong> sees,{' '}
-          <strong>operator</strong> also runs, stops and opens shells, <strong>admin</strong> also manages the host&apos;s
-          images, volumes and networks.
+          <strong>operator</strong> also runs, stops and opens shells, <strong>admin</strong> also manages the
+          host&apos;s images, volumes and networks.
         </div>
         <InlineError error={create.error} />
       </div>

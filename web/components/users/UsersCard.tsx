@@ -1,8 +1,8 @@
 'use client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { useTRPC } from '@/lib/trpc';
 import { formatAgo } from '@/lib/format';
+import { useTRPC } from '@/lib/trpc';
 import { ConfirmDialog } from '../ConfirmDialog';
 import { CopyButton } from '../CopyButton';
 import { Dialog } from '../Dialog';
@@ -44,7 +44,13 @@ function NewUserDialog({
       <form className="stack" onSubmit={submit}>
         <div className="field">
           <label htmlFor="nu-name">Username</label>
-          <input id="nu-name" className="input" required value={username} onChange={(e) => setUsername(e.target.value)} />
+          <input
+            id="nu-name"
+            className="input"
+            required
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+          />
         </div>
         <div className="field">
           <label htmlFor="nu-pass">Initial password</label>
@@ -95,7 +101,14 @@ export function UsersCard({ meId }: { meId: string }) {
       },
     }),
   );
-  const remove = useMutation(trpc.users.remove.mutationOptions({ onSuccess: () => (setRemoving(null), refresh()) }));
+  const remove = useMutation(
+    trpc.users.remove.mutationOptions({
+      onSuccess: () => {
+        setRemoving(null);
+        return refresh();
+      },
+    }),
+  );
   const COLS = 6;
   return (
     <div className="card">
@@ -149,9 +162,23 @@ export function UsersCard({ meId }: { meId: string }) {
                   <td>
                     <strong>{u.username}</strong> {u.id === meId ? <span className="faint">(you)</span> : null}
                   </td>
-                  <td>{u.isAdmin ? <span className="badge accent plain">admin</span> : <span className="muted">team grants</span>}</td>
                   <td>
-                    {u.teams.length ? u.teams.map((t) => <span key={t.id} className="chip">{t.name}</span>) : <span className="faint">—</span>}
+                    {u.isAdmin ? (
+                      <span className="badge accent plain">admin</span>
+                    ) : (
+                      <span className="muted">team grants</span>
+                    )}
+                  </td>
+                  <td>
+                    {u.teams.length ? (
+                      u.teams.map((t) => (
+                        <span key={t.id} className="chip">
+                          {t.name}
+                        </span>
+                      ))
+                    ) : (
+                      <span className="faint">—</span>
+                    )}
                   </td>
                   <td>
                     {u.disabled ? (

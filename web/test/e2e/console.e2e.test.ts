@@ -37,11 +37,16 @@ describe('console', () => {
     const host = page.getByTestId('host-row').first();
     await host.waitFor();
     await expect.poll(() => host.getAttribute('data-status'), { timeout: 20_000 }).toBe('up');
-    expect(await host.locator('td').nth(2).innerText()).not.toBe('—'); // engine version shown
+    expect(await host.locator('td').nth(2).textContent()).not.toBe('—'); // engine version shown
   });
 
   it('runs a container from the form and lists it as running', async () => {
-    await runContainer(page, base, { image: 'busybox:latest', name: CONTAINER, command: 'sleep 3600', env: 'GREETING=hi' });
+    await runContainer(page, base, {
+      image: 'busybox:latest',
+      name: CONTAINER,
+      command: 'sleep 3600',
+      env: 'GREETING=hi',
+    });
     containerUrl = new URL(page.url()).pathname;
     await page.goto(`${base}/containers`);
     const row = page.locator(`[data-testid="container-row"][data-name="${CONTAINER}"]`);
@@ -53,7 +58,7 @@ describe('console', () => {
     await page.goto(`${base}${containerUrl}?tab=terminal`);
     await page.getByTestId('terminal-open').click();
     await page.getByTestId('recorded-marker').waitFor({ timeout: 20_000 });
-    await expect.poll(() => page.getByTestId('terminal-state').innerText(), { timeout: 20_000 }).toBe('connected');
+    await expect.poll(() => page.getByTestId('terminal-state').textContent(), { timeout: 20_000 }).toBe('connected');
     await page.getByTestId('terminal').click();
     await page.keyboard.type('echo hi');
     await page.keyboard.press('Enter');
@@ -94,7 +99,9 @@ describe('console', () => {
   it('verifies the audit chain', async () => {
     await page.goto(`${base}/audit`);
     await page.getByTestId('audit-verify').click();
-    await expect.poll(() => page.getByTestId('audit-verify-result').innerText(), { timeout: 20_000 }).toMatch(/^intact/);
+    await expect
+      .poll(() => page.getByTestId('audit-verify-result').textContent(), { timeout: 20_000 })
+      .toMatch(/^intact/);
   });
 
   it('shows an unreachable host as failed, not as an empty list', async () => {
@@ -107,7 +114,7 @@ describe('console', () => {
     await page.goto(`${base}/containers`);
     const failed = page.getByTestId('failed-host');
     await failed.waitFor({ timeout: 30_000 });
-    expect(await failed.innerText()).toMatch(/ghost failed/);
+    expect(await failed.textContent()).toMatch(/ghost failed/);
     // The reachable host's containers are still listed next to the failure.
     await page.locator(`[data-testid="container-row"][data-name="${CONTAINER}"]`).waitFor();
   });
@@ -136,7 +143,7 @@ describe('console', () => {
     await signIn(page, base, VIEWER.user, VIEWER.password, VIEWER.newPassword);
     await page.goto(`${base}${containerUrl}?tab=terminal`);
     await page.getByTestId('terminal-denied').waitFor({ timeout: 20_000 });
-    expect(await page.getByTestId('terminal-denied').innerText()).toMatch(/role on this host is viewer/);
+    expect(await page.getByTestId('terminal-denied').textContent()).toMatch(/role on this host is viewer/);
     expect(await page.getByTestId('terminal-open').isDisabled()).toBe(true);
     // The console only mirrors the rule: the gateway itself refuses a viewer's shells.open.
     const hostId = containerUrl.split('/')[2];

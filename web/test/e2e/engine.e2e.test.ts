@@ -26,7 +26,9 @@ describe('e2e host', () => {
       engine.socket,
       'POST',
       '/containers/create?name=harness-check',
-      Buffer.from(JSON.stringify({ Image: 'busybox:latest', Cmd: ['echo', 'harness-ok'], HostConfig: { NetworkMode: 'none' } })),
+      Buffer.from(
+        JSON.stringify({ Image: 'busybox:latest', Cmd: ['echo', 'harness-ok'], HostConfig: { NetworkMode: 'none' } }),
+      ),
       { 'Content-Type': 'application/json' },
     );
     expect(create.status).toBe(201);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_AUDIT_FILTER, exportHref, filterFromParams, filterToInput, filterToParams } from '@/lib/audit';
+import {
+  EMPTY_AUDIT_FILTER,
+  exportHref,
+  filterFromParams,
+  filterToInput,
+  filterToParams,
+  sessionOf,
+} from '@/lib/audit';
 
 describe('audit filters', () => {
   it('round-trips through the URL, dropping empty fields', () => {
@@ -20,5 +27,13 @@ describe('audit filters', () => {
       to: undefined,
     });
     expect(exportHref('csv', f)).toBe(`/api/audit/export?format=csv&hostId=h1&from=${encodeURIComponent(iso)}`);
+  });
+});
+
+describe('sessionOf', () => {
+  it('finds the shell session in an event’s params', () => {
+    expect(sessionOf('{"hostId":"h","containerId":"c","sessionId":"s1"}')).toBe('s1');
+    expect(sessionOf('{"hostId":"h"}')).toBeNull();
+    expect(sessionOf('not json')).toBeNull();
   });
 });

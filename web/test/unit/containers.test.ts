@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   type ContainerRow,
-  EMPTY_FILTER,
   distinct,
-  flattenHosts,
+  EMPTY_FILTER,
   filterContainers,
+  flattenHosts,
   formatPorts,
   labelMatcher,
   sortContainers,
@@ -28,8 +28,23 @@ function row(p: Partial<ContainerRow> & { id: string }): ContainerRow {
 }
 
 const rows = [
-  row({ id: 'aaa111', name: 'web-10', hostId: 'h1', hostName: 'alpha', created: 30, labels: { app: 'web', tier: 'front' } }),
-  row({ id: 'bbb222', name: 'web-2', hostId: 'h2', hostName: 'beta', state: 'exited', created: 10, labels: { app: 'web' } }),
+  row({
+    id: 'aaa111',
+    name: 'web-10',
+    hostId: 'h1',
+    hostName: 'alpha',
+    created: 30,
+    labels: { app: 'web', tier: 'front' },
+  }),
+  row({
+    id: 'bbb222',
+    name: 'web-2',
+    hostId: 'h2',
+    hostName: 'beta',
+    state: 'exited',
+    created: 10,
+    labels: { app: 'web' },
+  }),
   row({ id: 'ccc333', name: 'db', hostId: 'h2', hostName: 'beta', image: 'postgres:16', state: 'paused', created: 20 }),
 ];
 
@@ -51,9 +66,9 @@ describe('filterContainers', () => {
       'ccc333',
     ]);
     expect(filterContainers(rows, { ...EMPTY_FILTER, image: 'busybox' })).toHaveLength(2);
-    expect(filterContainers(rows, { ...EMPTY_FILTER, label: 'app=web', states: ['running'] }).map((r) => r.id)).toEqual([
-      'aaa111',
-    ]);
+    expect(filterContainers(rows, { ...EMPTY_FILTER, label: 'app=web', states: ['running'] }).map((r) => r.id)).toEqual(
+      ['aaa111'],
+    );
   });
 });
 
@@ -73,7 +88,11 @@ describe('sortContainers', () => {
     expect(sortContainers(rows, { key: 'name', dir: 'asc' }).map((r) => r.name)).toEqual(['db', 'web-2', 'web-10']);
   });
   it('sorts by created descending', () => {
-    expect(sortContainers(rows, { key: 'created', dir: 'desc' }).map((r) => r.id)).toEqual(['aaa111', 'ccc333', 'bbb222']);
+    expect(sortContainers(rows, { key: 'created', dir: 'desc' }).map((r) => r.id)).toEqual([
+      'aaa111',
+      'ccc333',
+      'bbb222',
+    ]);
   });
   it('does not mutate its input', () => {
     const copy = [...rows];
@@ -111,8 +130,26 @@ describe('flattenHosts', () => {
         ok: true,
         error: null,
         containers: [
-          { id: 'abcdef0123456789', name: 'web', image: 'busybox', state: 'running', status: 'Up 2 minutes', created: 1700000000, labels: { app: 'web' }, ports: [port] },
-          { id: '0123456789abcdef', name: '', image: 'busybox', state: 'created', status: 'Created', created: 1700000001, labels: {}, ports: [] },
+          {
+            id: 'abcdef0123456789',
+            name: 'web',
+            image: 'busybox',
+            state: 'running',
+            status: 'Up 2 minutes',
+            created: 1700000000,
+            labels: { app: 'web' },
+            ports: [port],
+          },
+          {
+            id: '0123456789abcdef',
+            name: '',
+            image: 'busybox',
+            state: 'created',
+            status: 'Created',
+            created: 1700000001,
+            labels: {},
+            ports: [],
+          },
         ],
       },
       { hostId: 'h2', hostName: 'beta', ok: false, error: 'host beta is unreachable: ECONNREFUSED', containers: [] },
@@ -123,5 +160,25 @@ describe('flattenHosts', () => {
     ]);
     expect(rows[0]?.ports).toEqual([port]);
     expect(failures).toEqual([{ hostId: 'h2', hostName: 'beta', error: 'host beta is unreachable: ECONNREFUSED' }]);
+  });
+});
+
+describe('flattenHosts row identity', () => {
+  it('returns the same row object for an unchanged summary, so memoised rows skip re-rendering', () => {
+    const c = {
+      id: 'a1',
+      name: 'web',
+      image: 'busybox',
+      state: 'running',
+      status: 'Up',
+      created: 1,
+      labels: {},
+      ports: [],
+    };
+    const host = { hostId: 'h1', hostName: 'alpha', ok: true, error: null, containers: [c] };
+    const first = flattenHosts([host]).rows[0];
+    expect(flattenHosts([{ ...host, containers: [c] }]).rows[0]).toBe(first);
+    // A renamed host must not reuse rows that carry the old name.
+    expect(flattenHosts([{ ...host, hostName: 'beta', containers: [c] }]).rows[0]?.hostName).toBe('beta');
   });
 });

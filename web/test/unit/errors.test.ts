@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { berthCode, errorCode, errorMessage, isSignedOut } from '@/lib/errors';
 
 describe('errors', () => {
-  const signedOut = Object.assign(new Error('sign in first'), { data: { code: 'UNAUTHORIZED', berthCode: 'NOT_SIGNED_IN' } });
+  const signedOut = Object.assign(new Error('sign in first'), {
+    data: { code: 'UNAUTHORIZED', berthCode: 'NOT_SIGNED_IN' },
+  });
   const badPassword = Object.assign(new Error('wrong username or password'), {
     data: { code: 'UNAUTHORIZED', berthCode: 'BAD_CREDENTIALS' },
   });

@@ -8,7 +8,7 @@ import { VerifyButton } from '@/components/audit/VerifyButton';
 import { Icon } from '@/components/Icon';
 import { PageHead } from '@/components/PageHead';
 import { EmptyState, ErrorState, LoadingRows, TableState } from '@/components/States';
-import { exportHref, filterFromParams, filterToInput, filterToParams } from '@/lib/audit';
+import { exportHref, filterFromParams, filterToInput, filterToParams, sessionOf } from '@/lib/audit';
 import { formatDateTime } from '@/lib/format';
 import { useTRPC } from '@/lib/trpc';
 
@@ -28,7 +28,7 @@ function AuditView() {
     ),
   );
   const [open, setOpen] = useState<number | null>(null);
-  const items = log.data?.pages.flatMap((p) => p.items) ?? [];
+  const items = log.data?.pages.flatMap((p) => p.events) ?? [];
 
   return (
     <>
@@ -84,16 +84,22 @@ function AuditView() {
                     <td className="mono">{e.action}</td>
                     <td>{e.hostName ?? <span className="faint">—</span>}</td>
                     <td className="mono truncate" title={e.target ?? ''}>
-                      {e.action.startsWith('shells.') && e.target ? (
-                        <Link href={`/shells/${e.target}`} onClick={(ev) => ev.stopPropagation()}>
-                          {e.target}
-                        </Link>
-                      ) : (
-                        (e.target ?? '—')
-                      )}
+                      {e.target ?? '—'}
+                      {sessionOf(e.params) ? (
+                        <>
+                          {' '}
+                          <Link href={`/shells/${sessionOf(e.params)}`} onClick={(ev) => ev.stopPropagation()}>
+                            replay
+                          </Link>
+                        </>
+                      ) : null}
                     </td>
                     <td>
-                      {e.result === 'ok' ? <span className="badge ok">ok</span> : <span className="badge danger">{e.result}</span>}
+                      {e.result === 'ok' ? (
+                        <span className="badge ok">ok</span>
+                      ) : (
+                        <span className="badge danger">{e.result}</span>
+                      )}
                     </td>
                   </tr>
                   {open === e.id ? (

@@ -39,10 +39,9 @@ function ContainersView() {
   const deferredFilter = useDeferredValue(filter);
 
   const { rows, failures } = useMemo(() => flattenHosts(list.data?.hosts ?? []), [list.data]);
-  const shown = useMemo(
-    () => sortContainers(filterContainers(rows, deferredFilter), sort),
-    [rows, deferredFilter, sort],
-  );
+  // Sort once per data/sort change; a keystroke then only filters, which keeps the order.
+  const sorted = useMemo(() => sortContainers(rows, sort), [rows, sort]);
+  const shown = useMemo(() => filterContainers(sorted, deferredFilter), [sorted, deferredFilter]);
   const hosts = useMemo(() => (list.data?.hosts ?? []).map((h) => ({ id: h.hostId, name: h.hostName })), [list.data]);
   const images = useMemo(() => distinct(rows, (r) => r.image), [rows]);
   const shownFailures = filter.hostIds.length ? failures.filter((f) => filter.hostIds.includes(f.hostId)) : failures;
@@ -101,7 +100,9 @@ function ContainersView() {
                 {shown.length === 0 ? (
                   <TableState cols={CONTAINER_TABLE_COLS}>
                     {rows.length === 0 ? (
-                      <EmptyState title={failures.length ? 'No containers on the reachable hosts' : 'No containers yet'}>
+                      <EmptyState
+                        title={failures.length ? 'No containers on the reachable hosts' : 'No containers yet'}
+                      >
                         Run one with the <strong>Run container</strong> button.
                       </EmptyState>
                     ) : (

@@ -20,7 +20,14 @@ export default function HostsPage() {
   const [tlsFor, setTlsFor] = useState<{ id: string; name: string } | null>(null);
   const [removing, setRemoving] = useState<{ id: string; name: string } | null>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.hosts.pathKey() });
-  const remove = useMutation(trpc.hosts.remove.mutationOptions({ onSuccess: () => (setRemoving(null), refresh()) }));
+  const remove = useMutation(
+    trpc.hosts.remove.mutationOptions({
+      onSuccess: () => {
+        setRemoving(null);
+        return refresh();
+      },
+    }),
+  );
   const COLS = 8;
   return (
     <>
@@ -69,7 +76,11 @@ export default function HostsPage() {
                     <td>
                       <HostStatusBadge status={h.health?.status} />
                       {h.health?.status === 'down' && h.health.error ? (
-                        <div className="truncate" style={{ color: 'var(--danger)', fontSize: 11.5, maxWidth: 280 }} title={h.health.error}>
+                        <div
+                          className="truncate"
+                          style={{ color: 'var(--danger)', fontSize: 11.5, maxWidth: 280 }}
+                          title={h.health.error}
+                        >
                           {h.health.error}
                         </div>
                       ) : null}
@@ -79,7 +90,11 @@ export default function HostsPage() {
                     <td className="muted nowrap">{formatAgo(h.health?.lastSeen)}</td>
                     <td className="nowrap" style={{ textAlign: 'right' }}>
                       {h.tls ? (
-                        <button type="button" className="btn sm ghost" onClick={() => setTlsFor({ id: h.id, name: h.name })}>
+                        <button
+                          type="button"
+                          className="btn sm ghost"
+                          onClick={() => setTlsFor({ id: h.id, name: h.name })}
+                        >
                           <Icon name="shield" size={12} /> TLS setup
                         </button>
                       ) : null}

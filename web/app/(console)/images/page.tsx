@@ -24,8 +24,22 @@ function ImagesView() {
   const [removing, setRemoving] = useState<{ image: ImageRow; ref: string } | null>(null);
   const [force, setForce] = useState(false);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.images.list.queryKey() });
-  const tag = useMutation(trpc.images.tag.mutationOptions({ onSuccess: () => (setTagging(null), refresh()) }));
-  const remove = useMutation(trpc.images.remove.mutationOptions({ onSuccess: () => (setRemoving(null), refresh()) }));
+  const tag = useMutation(
+    trpc.images.tag.mutationOptions({
+      onSuccess: () => {
+        setTagging(null);
+        return refresh();
+      },
+    }),
+  );
+  const remove = useMutation(
+    trpc.images.remove.mutationOptions({
+      onSuccess: () => {
+        setRemoving(null);
+        return refresh();
+      },
+    }),
+  );
 
   const rows = (images.data ?? []).filter((i) => {
     const q = filter.trim().toLowerCase();
@@ -88,20 +102,38 @@ function ImagesView() {
                 return (
                   <tr key={i.id} data-testid="image-row">
                     <td>
-                      {tags.length ? tags.map((t) => <span key={t} className="chip">{t}</span>) : <span className="faint">untagged</span>}
+                      {tags.length ? (
+                        tags.map((t) => (
+                          <span key={t} className="chip">
+                            {t}
+                          </span>
+                        ))
+                      ) : (
+                        <span className="faint">untagged</span>
+                      )}
                     </td>
                     <td className="mono">{shortId(i.id)}</td>
                     <td className="num">{formatBytes(i.size)}</td>
                     <td className="num">{i.containers >= 0 ? i.containers : '—'}</td>
                     <td className="muted nowrap">{formatAgo(i.created)}</td>
                     <td className="nowrap" style={{ textAlign: 'right' }}>
-                      <button type="button" className="btn sm ghost" onClick={() => (setTagging(i), setNewTag(''))}>
+                      <button
+                        type="button"
+                        className="btn sm ghost"
+                        onClick={() => {
+                          setTagging(i);
+                          setNewTag('');
+                        }}
+                      >
                         <Icon name="tag" size={12} /> Tag
                       </button>
                       <button
                         type="button"
                         className="btn sm ghost danger"
-                        onClick={() => (setRemoving({ image: i, ref: tags[0] ?? i.id }), setForce(false))}
+                        onClick={() => {
+                          setRemoving({ image: i, ref: tags[0] ?? i.id });
+                          setForce(false);
+                        }}
                       >
                         <Icon name="trash" size={12} /> Remove
                       </button>

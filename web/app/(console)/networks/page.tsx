@@ -23,8 +23,23 @@ function NetworksView() {
   const [subnet, setSubnet] = useState('');
   const [removing, setRemoving] = useState<{ id: string; name: string } | null>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.networks.list.queryKey() });
-  const create = useMutation(trpc.networks.create.mutationOptions({ onSuccess: () => (setName(''), setSubnet(''), refresh()) }));
-  const remove = useMutation(trpc.networks.remove.mutationOptions({ onSuccess: () => (setRemoving(null), refresh()) }));
+  const create = useMutation(
+    trpc.networks.create.mutationOptions({
+      onSuccess: () => {
+        setName('');
+        setSubnet('');
+        return refresh();
+      },
+    }),
+  );
+  const remove = useMutation(
+    trpc.networks.remove.mutationOptions({
+      onSuccess: () => {
+        setRemoving(null);
+        return refresh();
+      },
+    }),
+  );
   const rows = networks.data ?? [];
   const COLS = 6;
 
@@ -56,8 +71,8 @@ function NetworksView() {
           onChange={(e) => setSubnet(e.target.value)}
         />
         <label className="check">
-          <input type="checkbox" checked={internal} onChange={(e) => setInternal(e.target.checked)} /> Internal (no outside
-          access)
+          <input type="checkbox" checked={internal} onChange={(e) => setInternal(e.target.checked)} /> Internal (no
+          outside access)
         </label>
         <button type="submit" className="btn primary" disabled={!hostId || !name.trim() || create.isPending}>
           <Icon name="plus" /> Create network
@@ -99,9 +114,7 @@ function NetworksView() {
                   </td>
                   <td className="mono muted">{shortId(n.id)}</td>
                   <td>{n.driver}</td>
-                  <td className="mono">
-                    {n.subnets.join(', ') || <span className="faint">—</span>}
-                  </td>
+                  <td className="mono">{n.subnets.join(', ') || <span className="faint">—</span>}</td>
                   <td className="muted">{n.scope}</td>
                   <td style={{ textAlign: 'right' }}>
                     {BUILTIN.has(n.name) ? (

@@ -17,15 +17,18 @@ export default function ShellsPage() {
   const shells = useQuery({ ...trpc.shells.list.queryOptions(liveOnly ? { live: true } : {}), refetchInterval: 5_000 });
   return (
     <>
-      <PageHead title="Shell sessions" sub="Every interactive shell opened through the console is recorded and can be replayed.">
-        <div className="btn-group" role="group" aria-label="Show">
+      <PageHead
+        title="Shell sessions"
+        sub="Every interactive shell opened through the console is recorded and can be replayed."
+      >
+        <fieldset className="btn-group" aria-label="Show">
           <button type="button" className="btn" aria-pressed={!liveOnly} onClick={() => setLiveOnly(false)}>
             All
           </button>
           <button type="button" className="btn" aria-pressed={liveOnly} onClick={() => setLiveOnly(true)}>
             Live now
           </button>
-        </div>
+        </fieldset>
       </PageHead>
       <div className="card table-wrap">
         <table className="table" data-testid="shells-table">
@@ -47,20 +50,23 @@ export default function ShellsPage() {
               <TableState cols={COLS}>
                 <ErrorState error={shells.error} retry={() => shells.refetch()} />
               </TableState>
-            ) : shells.data.length === 0 ? (
+            ) : shells.data.sessions.length === 0 ? (
               <TableState cols={COLS}>
                 <EmptyState title={liveOnly ? 'No live sessions' : 'No shell sessions yet'}>
                   Open one from a container&apos;s Terminal tab.
                 </EmptyState>
               </TableState>
             ) : (
-              shells.data.map((s) => {
+              shells.data.sessions.map((s) => {
                 const start = toDate(s.startedAt ?? s.createdAt);
                 const end = toDate(s.endedAt) ?? new Date();
                 return (
                   <tr key={s.id} data-testid="shell-row" data-session={s.id} data-live={s.live}>
                     <td className="nowrap">
-                      <LiveBadge live={s.live} /> <Link href={`/shells/${s.id}`} className="mono">{shortId(s.id)}</Link>
+                      <LiveBadge live={s.live} />{' '}
+                      <Link href={`/shells/${s.id}`} className="mono">
+                        {shortId(s.id)}
+                      </Link>
                     </td>
                     <td>{s.userName}</td>
                     <td>{s.hostName}</td>
@@ -68,13 +74,15 @@ export default function ShellsPage() {
                       <Link href={containerHref(s.hostId, s.containerId)}>{shortId(s.containerId)}</Link>
                     </td>
                     <td className="mono truncate">
-                      {s.command}
+                      {s.command.join(' ')}
                       {s.execUser ? <span className="faint"> as {s.execUser}</span> : null}
                     </td>
                     <td className="nowrap muted" title={formatDateTime(start)}>
                       {formatAgo(start)}
                     </td>
-                    <td className="nowrap mono">{start ? formatDuration((end.getTime() - start.getTime()) / 1000) : '—'}</td>
+                    <td className="nowrap mono">
+                      {start ? formatDuration((end.getTime() - start.getTime()) / 1000) : '—'}
+                    </td>
                   </tr>
                 );
               })

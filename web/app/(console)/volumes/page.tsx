@@ -18,8 +18,22 @@ function VolumesView() {
   const [name, setName] = useState('');
   const [removing, setRemoving] = useState<string | null>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.volumes.list.queryKey() });
-  const create = useMutation(trpc.volumes.create.mutationOptions({ onSuccess: () => (setName(''), refresh()) }));
-  const remove = useMutation(trpc.volumes.remove.mutationOptions({ onSuccess: () => (setRemoving(null), refresh()) }));
+  const create = useMutation(
+    trpc.volumes.create.mutationOptions({
+      onSuccess: () => {
+        setName('');
+        return refresh();
+      },
+    }),
+  );
+  const remove = useMutation(
+    trpc.volumes.remove.mutationOptions({
+      onSuccess: () => {
+        setRemoving(null);
+        return refresh();
+      },
+    }),
+  );
   const rows = volumes.data ?? [];
   const COLS = 5;
 

@@ -28,7 +28,9 @@ export async function signOut(page: Page) {
 
 /** What the terminal in `testId` shows, read from xterm's buffer (the WebGL canvas has no DOM text). */
 export async function terminalText(page: Page, testId: string): Promise<string> {
-  return page.getByTestId(testId).evaluate((el) => (el as HTMLElement & { berthBufferText?: () => string }).berthBufferText?.() ?? '');
+  return page
+    .getByTestId(testId)
+    .evaluate((el) => (el as HTMLElement & { berthBufferText?: () => string }).berthBufferText?.() ?? '');
 }
 
 export async function waitForTerminalLine(page: Page, testId: string, line: string, timeout = 20_000) {

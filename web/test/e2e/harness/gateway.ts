@@ -33,12 +33,24 @@ export async function freePort(): Promise<number> {
 export function parseBootstrap(output: string): { user: string; password: string } | null {
   const m = /user(?:name)?\W+(\w+)\W+password\W+(\S+)/i.exec(output) ?? /password[^\n:=]*[:=]\s*(\S+)/i.exec(output);
   if (!m) return null;
-  return m.length === 3 ? { user: m[1] as string, password: m[2] as string } : { user: 'admin', password: m[1] as string };
+  return m.length === 3
+    ? { user: m[1] as string, password: m[2] as string }
+    : { user: 'admin', password: m[1] as string };
 }
 
-export async function startGateway({ dataDir, hostSocket, logFile }: { dataDir: string; hostSocket: string; logFile: string }): Promise<Gateway> {
-  if (!existsSync(GATEWAY_BIN)) throw new Error(`${GATEWAY_BIN} missing: build the gateway first (npm run build -w gateway)`);
-  if (!existsSync(join(WEB_DIR, '.next/BUILD_ID'))) throw new Error('web/.next missing: run `npm run build -w web` first');
+export async function startGateway({
+  dataDir,
+  hostSocket,
+  logFile,
+}: {
+  dataDir: string;
+  hostSocket: string;
+  logFile: string;
+}): Promise<Gateway> {
+  if (!existsSync(GATEWAY_BIN))
+    throw new Error(`${GATEWAY_BIN} missing: build the gateway first (npm run build -w gateway)`);
+  if (!existsSync(join(WEB_DIR, '.next/BUILD_ID')))
+    throw new Error('web/.next missing: run `npm run build -w web` first');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const log = createWriteStream(logFile, { flags: 'a' });

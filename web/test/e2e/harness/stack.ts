@@ -23,7 +23,11 @@ export async function startStack(): Promise<Stack> {
   try {
     const engine = await startEngine(dir);
     stops.push(engine.stop);
-    const gateway = await startGateway({ dataDir: join(dir, 'gateway'), hostSocket: engine.socket, logFile: join(dir, 'gateway.log') });
+    const gateway = await startGateway({
+      dataDir: join(dir, 'gateway'),
+      hostSocket: engine.socket,
+      logFile: join(dir, 'gateway.log'),
+    });
     stops.push(gateway.stop);
     const browser = await launchBrowser();
     stops.push(() => browser.close());

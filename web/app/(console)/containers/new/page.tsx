@@ -26,12 +26,30 @@ const INITIAL = {
   start: true,
 };
 
-function Field({ id, label, hint, error, children }: { id: string; label: string; hint?: string; error?: string; children: React.ReactNode }) {
+function Field({
+  id,
+  label,
+  hint,
+  error,
+  children,
+}: {
+  id: string;
+  label: string;
+  hint?: string;
+  error?: string;
+  children: React.ReactNode;
+}) {
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
       {children}
-      {error ? <span className="hint" style={{ color: 'var(--danger)' }}>{error}</span> : hint ? <span className="hint">{hint}</span> : null}
+      {error ? (
+        <span className="hint" style={{ color: 'var(--danger)' }}>
+          {error}
+        </span>
+      ) : hint ? (
+        <span className="hint">{hint}</span>
+      ) : null}
     </div>
   );
 }
@@ -97,7 +115,13 @@ export default function RunContainerPage() {
         <div className="card-body stack">
           <div className="form-grid">
             <Field id="run-host" label="Host">
-              <select id="run-host" className="select" required value={form.hostId} onChange={(e) => set('hostId', e.target.value)}>
+              <select
+                id="run-host"
+                className="select"
+                required
+                value={form.hostId}
+                onChange={(e) => set('hostId', e.target.value)}
+              >
                 {hosts.data.map((h) => (
                   <option key={h.id} value={h.id} disabled={h.health?.status === 'down'}>
                     {h.name}
@@ -106,7 +130,11 @@ export default function RunContainerPage() {
                 ))}
               </select>
             </Field>
-            <Field id="run-image" label="Image" hint={images.isError ? 'Could not list images on this host' : 'e.g. busybox:latest'}>
+            <Field
+              id="run-image"
+              label="Image"
+              hint={images.isError ? 'Could not list images on this host' : 'e.g. busybox:latest'}
+            >
               <input
                 id="run-image"
                 className="input mono"
@@ -122,33 +150,86 @@ export default function RunContainerPage() {
               ))}
             </datalist>
             <Field id="run-name" label="Name" hint="Optional; the engine picks one otherwise">
-              <input id="run-name" className="input mono" value={form.name} onChange={(e) => set('name', e.target.value)} />
+              <input
+                id="run-name"
+                className="input mono"
+                value={form.name}
+                onChange={(e) => set('name', e.target.value)}
+              />
             </Field>
-            <Field id="run-cmd" label="Command" hint="Overrides the image's CMD; quotes work as in a shell" error={err('cmd')}>
-              <input id="run-cmd" className="input mono" value={form.cmd} onChange={(e) => set('cmd', e.target.value)} />
+            <Field
+              id="run-cmd"
+              label="Command"
+              hint="Overrides the image's CMD; quotes work as in a shell"
+              error={err('cmd')}
+            >
+              <input
+                id="run-cmd"
+                className="input mono"
+                value={form.cmd}
+                onChange={(e) => set('cmd', e.target.value)}
+              />
             </Field>
           </div>
           <div className="form-grid">
             <Field id="run-env" label="Environment" hint="KEY=value, one per line" error={err('env')}>
-              <textarea id="run-env" className="textarea" rows={4} value={form.env} onChange={(e) => set('env', e.target.value)} />
+              <textarea
+                id="run-env"
+                className="textarea"
+                rows={4}
+                value={form.env}
+                onChange={(e) => set('env', e.target.value)}
+              />
             </Field>
             <Field id="run-ports" label="Ports" hint="hostPort:containerPort[/udp], one per line" error={err('ports')}>
-              <textarea id="run-ports" className="textarea" rows={4} value={form.ports} onChange={(e) => set('ports', e.target.value)} />
+              <textarea
+                id="run-ports"
+                className="textarea"
+                rows={4}
+                value={form.ports}
+                onChange={(e) => set('ports', e.target.value)}
+              />
             </Field>
-            <Field id="run-volumes" label="Volumes" hint="volume-or-/host/path:/container/path[:ro]" error={err('volumes')}>
-              <textarea id="run-volumes" className="textarea" rows={4} value={form.volumes} onChange={(e) => set('volumes', e.target.value)} />
+            <Field
+              id="run-volumes"
+              label="Volumes"
+              hint="volume-or-/host/path:/container/path[:ro]"
+              error={err('volumes')}
+            >
+              <textarea
+                id="run-volumes"
+                className="textarea"
+                rows={4}
+                value={form.volumes}
+                onChange={(e) => set('volumes', e.target.value)}
+              />
             </Field>
           </div>
           <div className="form-grid">
             <Field id="run-memory" label="Memory limit" hint="e.g. 256m, 1g" error={err('memory')}>
-              <input id="run-memory" className="input mono" value={form.memory} onChange={(e) => set('memory', e.target.value)} />
+              <input
+                id="run-memory"
+                className="input mono"
+                value={form.memory}
+                onChange={(e) => set('memory', e.target.value)}
+              />
             </Field>
             <Field id="run-cpus" label="CPUs" hint="e.g. 0.5" error={err('cpus')}>
-              <input id="run-cpus" className="input mono" value={form.cpus} onChange={(e) => set('cpus', e.target.value)} />
+              <input
+                id="run-cpus"
+                className="input mono"
+                value={form.cpus}
+                onChange={(e) => set('cpus', e.target.value)}
+              />
             </Field>
             <Field id="run-restart" label="Restart policy">
               <div className="row">
-                <select id="run-restart" className="select grow" value={form.restart} onChange={(e) => set('restart', e.target.value as Restart)}>
+                <select
+                  id="run-restart"
+                  className="select grow"
+                  value={form.restart}
+                  onChange={(e) => set('restart', e.target.value as Restart)}
+                >
                   <option value="no">no</option>
                   <option value="always">always</option>
                   <option value="unless-stopped">unless-stopped</option>
@@ -161,7 +242,8 @@ export default function RunContainerPage() {
         </div>
         <div className="dialog-foot">
           <label className="check" style={{ marginRight: 'auto' }}>
-            <input type="checkbox" checked={form.start} onChange={(e) => set('start', e.target.checked)} /> Start after creating
+            <input type="checkbox" checked={form.start} onChange={(e) => set('start', e.target.checked)} /> Start after
+            creating
           </label>
           <Link href="/containers" className="btn">
             Cancel

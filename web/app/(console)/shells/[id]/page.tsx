@@ -26,8 +26,12 @@ async function fetchRecording(id: string) {
 export default function ShellReplayPage() {
   const { id } = useParams<{ id: string }>();
   const trpc = useTRPC();
-  const session = useQuery(trpc.shells.get.queryOptions({ id }));
-  const recording = useQuery({ queryKey: ['recording', id], queryFn: () => fetchRecording(id), staleTime: Number.POSITIVE_INFINITY });
+  const session = useQuery(trpc.shells.get.queryOptions({ sessionId: id }));
+  const recording = useQuery({
+    queryKey: ['recording', id],
+    queryFn: () => fetchRecording(id),
+    staleTime: Number.POSITIVE_INFINITY,
+  });
   const href = `/api/shells/${encodeURIComponent(id)}/recording`;
 
   return (
@@ -40,7 +44,7 @@ export default function ShellReplayPage() {
         sub={
           session.data ? (
             <>
-              {session.data.userName} ran <span className="mono">{session.data.command}</span> in{' '}
+              {session.data.userName} ran <span className="mono">{session.data.command.join(' ')}</span> in{' '}
               <Link href={containerHref(session.data.hostId, session.data.containerId)} className="mono">
                 {shortId(session.data.containerId)}
               </Link>{' '}

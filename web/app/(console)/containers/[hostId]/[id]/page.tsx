@@ -28,7 +28,9 @@ function ContainerDetail() {
   const { hostId, id } = useParams<{ hostId: string; id: string }>();
   const search = useSearchParams();
   const router = useRouter();
-  const tab: Tab = (TABS as readonly string[]).includes(search.get('tab') ?? '') ? (search.get('tab') as Tab) : 'summary';
+  const tab: Tab = (TABS as readonly string[]).includes(search.get('tab') ?? '')
+    ? (search.get('tab') as Tab)
+    : 'summary';
   const trpc = useTRPC();
   const inspect = useQuery({ ...trpc.containers.inspect.queryOptions({ hostId, id }), refetchInterval: 5_000 });
   const hosts = useQuery(trpc.hosts.list.queryOptions());
@@ -56,20 +58,15 @@ function ContainerDetail() {
     <>
       <title>{`${name} · Berth`}</title>
       <div className="crumbs">
-        <Link href="/containers">Containers</Link> / <Link href={`/containers?host=${encodeURIComponent(hostId)}`}>{hostName}</Link>
+        <Link href="/containers">Containers</Link> /{' '}
+        <Link href={`/containers?host=${encodeURIComponent(hostId)}`}>{hostName}</Link>
       </div>
       <div className="detail-head">
         <h1 data-testid="container-name">{name}</h1>
         <ContainerStateBadge state={state} />
         <span className="mono faint">{shortId(doc.id)}</span>
         <span className="spacer" />
-        <ContainerActions
-          hostId={hostId}
-          id={id}
-          name={name}
-          running={doc.state.running}
-          paused={doc.state.paused}
-        />
+        <ContainerActions hostId={hostId} id={id} name={name} running={doc.state.running} paused={doc.state.paused} />
       </div>
       <div className="tabs" role="tablist">
         {TABS.map((t) => (
