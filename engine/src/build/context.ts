@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { lstat, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { posix, relative } from 'node:path';
+import type { Readable } from 'node:stream';
+import { applyLayer } from '../archive/apply.js';
+import { resolveInScope } from '../archive/scope.js';
+import { EngineError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { DockerIgnore } from './dockerignore.js';
+import { goPatternToRegExp, hasWildcards } from './match.js';
+import { TreeHasher, walkTree } from './tree.js';
+
+/** One thing a COPY/ADD copies: a file or a directory (whose contents are copied). */
+export interface CopySource {
+  /** The path as named or matched: a file keeps this base name at a directory destination. */
+  origin: string;
+  /** Resolved path on the host. */
+  path: string;
+  isDir: boolean;
+  /** Host paths to leave out when copying a directory (the .dockerignore'd ones). */
+  exclude?: (abs: string) => boolean;
+}
+
+/** A COPY/ADD source path, cleaned and kept inside its root (Docker's "forbidden path outside the build context"). */
+export function cleanSourcePath(raw: string): string {
+  const norm = posix.normalize(raw);
+  if (norm === '..' || norm.startsWith('../')) throw new EngineError('BAD_PARAMETER', `forbidden path outside the build context: ${raw} ()`);
+  const rel = posix.normalize(`/${raw}`).replace(/^\/+/, '');
+  return rel === '' ? '.' : rel;
+}
+
+export function notFound(rel: string): EngineError {
+  return new EngineError('BAD_PARAMETER', `file not found in build context or excluded by .dockerignore: stat ${rel}: file does not exist`);
+}
+
+/**
+ * Resolve COPY/ADD sources under `root` with Docker's rules: a wildcard pattern matches every
+ * path of the tree (Go filepath.Match on the whole relative path), anything else is one path
+ * whose symlinks are followed inside `root`. `isExcluded` takes root-relative paths.
+ */
+export async function resolveSources(
+  root: string,
+  patterns: string[],
+  isExcluded: (rel: string) => boolean = () => false,
+): Promise<CopySource[]> {
+  const exclude = (abs: string) => isExcluded(relative(root, abs));
+  const out: CopySource[] = [];
+  for (const raw of patterns) {
+    const rel = cleanSourcePath(raw);
+    if (hasWildcards(rel)) {
+      const re = goPatternToRegExp(rel);
+      const before = out.length;
+      for await (const e of walkTree(root, exclude)) {
+        if (e.rel === '' || !re.test(e.rel)) continue;
+        out.push(await single(root, e.rel, exclude));
+      }
+      if (out.length === before) throw new EngineError('BAD_PARAMETER', 'no source files were specified');
+      continue;
+    }
+    if (isExcluded(rel)) throw notFound(rel);
+    out.push(await single(root, rel, exclude));
+  }
+  return out;
+}
+
+async function single(root: string, rel: string, exclude: (abs: string) => boolean): Promise<CopySource> {
+  const path = await resolveInScope(root, rel === '.' ? '' : rel);
+  const st = await stat(path).catch(() => undefined);
+  if (!st || exclude(path)) throw notFound(rel);
+  return { origin: rel, path, isDir: st.isDirectory(), exclude };
+}
+
+/**
+ * The build context: the client's tar, extracted with the engine's secure layer extraction
+ * into a private directory, plus its .dockerignore. The docker CLI already leaves ignored files
+ * out; the rules are applied again here for API clients that send a raw tar, and so that the
+ * Dockerfile and .dockerignore (always sent) are not copied when they are ignored.
+ */
+export class BuildContext {
+  private ignore = new DockerIgnore(undefined);
+  private readonly hasher = new TreeHasher();
+
+  private constructor(readonly dir: string) {}
+
+  static async extract(source: Readable | AsyncIterable<Uint8Array>, dir: string, log?: Logger): Promise<BuildContext> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const ctx = new BuildContext(dir);
+    try {
+      await applyLayer(source, dir, log ? { log } : {});
+      const ignoreFile = await resolveInScope(dir, '.dockerignore');
+      const text = await readFile(ignoreFile, 'utf8').catch(() => undefined);
+      ctx.ignore = new DockerIgnore(text);
+    } catch (err) {
+      await ctx.remove();
+      throw err;
+    }
+    return ctx;
+  }
+
+  isExcluded(rel: string): boolean {
+    return this.ignore.ignores(rel);
+  }
+
+  /** The Dockerfile's text; the default name falls back to `dockerfile`, as dockerd does. */
+  async dockerfile(name: string | undefined): Promise<{ name: string; text: string }> {
+    const candidates = name ? [name] : ['Dockerfile', 'dockerfile'];
+    for (const c of candidates) {
+      const rel = posix.normalize(c.replace(/^\/+/, ''));
+      if (rel === '..' || rel.startsWith('../')) throw new EngineError('BAD_PARAMETER', `the Dockerfile (${c}) must be within the build context`);
+      const path = await resolveInScope(this.dir, rel);
+      const st = await lstat(path).catch(() => undefined);
+      if (st?.isFile()) return { name: c, text: await readFile(path, 'utf8') };
+    }
+    throw new EngineError('BAD_PARAMETER', `Cannot locate specified Dockerfile: ${name ?? 'Dockerfile'}`);
+  }
+
+  sources(patterns: string[]): Promise<CopySource[]> {
+    return resolveSources(this.dir, patterns, (rel) => this.isExcluded(rel));
+  }
+
+  /** Docker's source hash for the cache: `file:<hex>`/`dir:<hex>` for one source, `multi:<hex>` for several. */
+  async digest(sources: CopySource[]): Promise<string> {
+    const parts = await Promise.all(
+      sources.map(async (s) => `${s.isDir ? 'dir' : 'file'}:${await this.hasher.digest(s.path, s.isDir ? s.exclude : undefined)}`),
+    );
+    if (parts.length === 1) return parts[0]!;
+    return `multi:${createHash('sha256').update(parts.join(',')).digest('hex')}`;
+  }
+
+  async remove(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
