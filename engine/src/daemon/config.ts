@@ -1,54 +1,5 @@
 import { EngineError } from '../errors.js';
-import type { ContainerConfig, HostConfig } from '../types/docker.js';
-import type { ImageConfigSection } from '../types/oci.js';
-
-function envKey(entry: string): string {
-  const i = entry.indexOf('=');
-  return i < 0 ? entry : entry.slice(0, i);
-}
-
-/** Merge `overrides` into `base` by variable name, keeping base order (moby's ReplaceOrAppendEnvValues). */
-export function mergeEnv(base: string[], overrides: string[]): string[] {
-  const out = [...base];
-  for (const entry of overrides) {
-    const key = envKey(entry);
-    const i = out.findIndex((e) => envKey(e) === key);
-    if (i >= 0) out[i] = entry;
-    else out.push(entry);
-  }
-  return out;
-}
-
-/**
- * The container's config as it will run: the request merged with the image's defaults, with
- * moby's rules (daemon.merge): an entrypoint given by the user drops the image's CMD.
- */
-export function mergeImageConfig(user: ContainerConfig, image: ImageConfigSection | undefined): ContainerConfig {
-  const img = image ?? {};
-  const merged: ContainerConfig = { ...user };
-  merged.Env = mergeEnv(img.Env ?? [], user.Env ?? []);
-  if (!merged.User) merged.User = img.User ?? '';
-  if (!merged.WorkingDir) merged.WorkingDir = img.WorkingDir ?? '';
-  merged.Labels = { ...(img.Labels ?? {}), ...(user.Labels ?? {}) };
-  merged.ExposedPorts = { ...(img.ExposedPorts ?? {}), ...(user.ExposedPorts ?? {}) };
-  merged.Volumes = { ...(img.Volumes ?? {}), ...(user.Volumes ?? {}) };
-  if (!user.Entrypoint || user.Entrypoint.length === 0) {
-    if (!user.Cmd || user.Cmd.length === 0) merged.Cmd = img.Cmd ?? null;
-    if (user.Entrypoint == null) merged.Entrypoint = img.Entrypoint ?? null;
-  }
-  if (!merged.StopSignal && img.StopSignal) merged.StopSignal = img.StopSignal;
-  if (!merged.Healthcheck && img.Healthcheck) merged.Healthcheck = img.Healthcheck;
-  if (!merged.Shell && img.Shell) merged.Shell = img.Shell;
-  return merged;
-}
-
-/** The process to run: entrypoint + cmd, with Docker's "no command specified" error. */
-export function processArgs(config: ContainerConfig): { path: string; args: string[] } {
-  const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])].filter((a, i) => i > 0 || a !== '');
-  const [path, ...args] = argv;
-  if (!path) throw new EngineError('BAD_PARAMETER', 'no command specified');
-  return { path, args };
-}
+import type { HostConfig } from '../types/docker.js';
 
 const RESTART_POLICIES = new Set(['', 'no', 'always', 'unless-stopped', 'on-failure']);
 

@@ -1,12 +1,10 @@
 import { join } from 'node:path';
 import type { Backend, Json } from '../api/backend.js';
 import { ContainerStore } from '../containers/store.js';
-import { LocalContentStore } from '../content/store.js';
 import { EngineError } from '../errors.js';
-import { ImageStore } from '../images/service.js';
+import { createImageService } from '../images/service.js';
 import type { Logger } from '../log.js';
 import { ConmonRuntime } from '../runtime/index.js';
-import { OverlaySnapshotter } from '../snapshots/overlay.js';
 import { ContainerArchive } from './archive.js';
 import { AttachManager } from './attach.js';
 import { BundlePreparer } from './bundle.js';
@@ -55,21 +53,16 @@ export class Daemon {
     const log = opts.log;
     const runtime = new ConmonRuntime({ root: join(root, 'runtime'), runtimePath: opts.runtimePath, log });
     await runtime.checkDependencies();
-    const content = new LocalContentStore(join(root, 'content'));
-    const snapshotter = new OverlaySnapshotter(join(root, 'snapshots'));
     const containers = new ContainerStore(join(root, 'containers'));
-    let daemon: Daemon | undefined;
-    const images = new ImageStore({
-      root: join(root, 'images'),
-      content,
-      snapshotter,
-      log,
-      inUse: (imageId: string) => containers.all().some((c) => c.imageId === imageId),
+    const images = await createImageService(root, log, (imageId) => {
+      const users = containers.all().filter((c) => c.imageId === imageId);
+      const user = users.find((c) => c.state.Running) ?? users[0];
+      return user && { containerId: user.id, running: user.state.Running };
     });
-    await images.init?.();
     await containers.load();
+    const { content, snapshotter } = images;
     const ctx: DaemonContext = { root, log, containers, content, images, snapshotter, runtime, events: new EventBus() };
-    daemon = new Daemon(ctx, opts.registry?.(ctx));
+    const daemon = new Daemon(ctx, opts.registry?.(ctx));
     await daemon.lifecycle.restore();
     return daemon;
   }
@@ -156,7 +149,7 @@ export class Daemon {
 
   /** Stop serving; running containers are left running (live restore). */
   async close(): Promise<void> {
-    await this.bundles.close?.();
+    this.ctx.log.info({ running: this.ctx.containers.all().filter((c) => c.state.Running).length }, 'daemon closed');
   }
 }
 

@@ -2,13 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WaitResult } from '../api/backend.js';
+import { mergeImageDefaults, processArgv } from '../containers/spec.js';
 import { ContainerStore } from '../containers/store.js';
 import { type ContainerRecord, initialState } from '../containers/types.js';
 import { EngineError } from '../errors.js';
+import { parseReference } from '../images/reference.js';
 import type { ExitStatus } from '../runtime/types.js';
 import type { ContainerCreateBody } from '../types/docker.js';
 import type { AttachManager } from './attach.js';
-import { mergeImageConfig, processArgs, validateHostConfig } from './config.js';
+import { validateHostConfig } from './config.js';
 import { containerAttributes, type DaemonContext, nowIso } from './context.js';
 import { generateName } from './names.js';
 import type { TaskPreparer } from './task.js';
@@ -43,10 +45,14 @@ export class ContainerLifecycle {
     if (typeof body.Image !== 'string' || body.Image === '') throw new EngineError('BAD_PARAMETER', 'config cannot be empty in order to create a container');
     const hostConfig = body.HostConfig ?? {};
     validateHostConfig(hostConfig);
-    const image = await this.ctx.images.get(body.Image);
+    const image = await this.ctx.images.get(body.Image).catch((err: unknown) => {
+      // A malformed reference is the client's mistake (400), not a missing image (404).
+      if (!/^(sha256:)?[0-9a-f]+$/.test(body.Image)) parseReference(body.Image);
+      throw err;
+    });
     const { HostConfig: _hc, NetworkingConfig: _nc, ...userConfig } = body;
-    const config = mergeImageConfig(userConfig, image.config.config);
-    const { path, args } = processArgs(config);
+    const config = mergeImageDefaults(userConfig, image.config.config);
+    const [path = '', ...args] = processArgv(config);
     const id = randomBytes(32).toString('hex');
     const store = this.ctx.containers;
     const finalName = name ?? generateName((n) => store.find(n) !== undefined);

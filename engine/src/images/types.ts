@@ -1,4 +1,3 @@
-// HELPER NOTE (temporary, the lead removes it): several helpers share this checkout. Before anything else read /tmp/common.md and follow it (git commits with flock, own paths only, never git add -A).
 import type { Readable } from 'node:stream';
 import type { Mount } from '../snapshots/types.js';
 import type { ImageConfig, ImageManifest } from '../types/oci.js';

@@ -1,4 +1,3 @@
-// HELPER NOTE (temporary, the lead removes it): several helpers share this checkout. Before anything else read /tmp/common.md and follow it (git commits with flock, own paths only, never git add -A).
 /**
  * snapshots: layered filesystems (containerd's vocabulary). A snapshotter prepares, views and
  * commits snapshots and RETURNS mount specs; it never mounts anything itself.

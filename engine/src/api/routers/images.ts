@@ -62,8 +62,7 @@ export const imageRoutes: Route[] = [
         const tag = ctx.str('tag');
         const reference = repo ? (tag ? `${repo}:${tag}` : repo) : undefined;
         await withProgress(ctx, async (progress) => {
-          const id = await backend.imageImport(ctx.req, { reference, changes: ctx.query.getAll('changes'), message: ctx.str('message') }, progress);
-          progress({ status: id });
+          await backend.imageImport(ctx.req, { reference, changes: ctx.query.getAll('changes'), message: ctx.str('message') }, progress);
         });
         return;
       }
