@@ -1,0 +1,318 @@
+// One live shell: a Docker exec (TTY, stdin attached) started hijacked, piped to a browser
+// WebSocket both ways with back-pressure, recorded before anything is shown, kept alive with
+// ping/pong, and kept running for a grace period when the browser drops so it can reattach.
+import type { Duplex } from 'node:stream';
+import type Dockerode from 'dockerode';
+import type { WebSocket } from 'ws';
+import type { HostRegistry } from '../hosts/registry.js';
+import type { Logger } from '../log.js';
+import { Recorder } from '../recording/recorder.js';
+import type { RecordingStore } from '../recording/store.js';
+
+export interface ShellInfo {
+  id: string;
+  userId: string;
+  userName: string;
+  hostId: string;
+  hostName: string;
+  containerId: string;
+  command: string[];
+  execUser: string | null;
+}
+
+export interface SessionEnd {
+  status: 'ended' | 'failed';
+  exitCode: number | null;
+  error: string | null;
+  bytesIn: number;
+  bytesOut: number;
+  startedAt: Date | null;
+  recordingKey: string | null;
+}
+
+export interface ShellTimings {
+  graceMs: number;
+  pingIntervalMs: number;
+  echoWindowMs?: number;
+}
+
+// Pause the engine stream when this much is queued towards the browser; resume below LOW.
+const HIGH_WATER = 1 << 20;
+const LOW_WATER = 256 << 10;
+// Output kept for a browser that dropped; beyond it the engine stream waits for a reattach.
+const BACKLOG_MAX = 1 << 20;
+
+export class ShellSession {
+  state: 'starting' | 'live' | 'detached' | 'ended' = 'starting';
+  private ws: WebSocket | null = null;
+  private stream: Duplex | null = null;
+  private exec: Dockerode.Exec | null = null;
+  private recorder: Recorder | null = null;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private backlog: Buffer[] = [];
+  private backlogBytes = 0;
+  private outputChain: Promise<void> = Promise.resolve();
+  private waitingForDrain = false;
+  private startedAt: Date | null = null;
+  private recordingKey: string | null = null;
+  private cols: number;
+  private rows: number;
+  private ended: Promise<SessionEnd> | null = null;
+
+  constructor(
+    readonly info: ShellInfo,
+    private readonly deps: {
+      hosts: HostRegistry;
+      recordings: RecordingStore;
+      log: Logger;
+      timings: ShellTimings;
+      /** Persists state changes and the final outcome. */
+      onState(session: ShellSession, state: 'live' | 'detached'): void;
+      onEnd(session: ShellSession, end: SessionEnd): Promise<void>;
+    },
+    size: { cols: number; rows: number },
+  ) {
+    this.cols = size.cols;
+    this.rows = size.rows;
+  }
+
+  /** Creates the exec, opens the recording, starts the exec hijacked and binds the browser. */
+  async start(ws: WebSocket): Promise<void> {
+    const { hosts, recordings } = this.deps;
+    const { info } = this;
+    this.bindSocket(ws);
+    try {
+      this.exec = await hosts.call(info.hostId, (d) =>
+        d.getContainer(info.containerId).exec({
+          Cmd: info.command,
+          AttachStdin: true,
+          AttachStdout: true,
+          AttachStderr: true,
+          Tty: true,
+          Env: ['TERM=xterm-256color'],
+          ...(info.execUser ? { User: info.execUser } : {}),
+        }),
+      );
+      // No recording, no shell: the sink must exist before the process starts.
+      this.startedAt = new Date();
+      this.recordingKey = info.id;
+      const sink = await recordings.create(this.recordingKey);
+      this.recorder = new Recorder(
+        sink,
+        {
+          width: this.cols,
+          height: this.rows,
+          startedAt: this.startedAt,
+          command: info.command.join(' '),
+          title: `${info.userName}@${info.hostName}:${info.containerId.slice(0, 12)}`,
+        },
+        (err) => void this.end({ error: `recording failed: ${err.message}` }),
+        { echoWindowMs: this.deps.timings.echoWindowMs },
+      );
+      await this.recorder.start();
+      const exec = this.exec;
+      this.stream = (await hosts.call(info.hostId, () => exec.start({ hijack: true, stdin: true, Detach: false, Tty: true }), {
+        timeoutMs: null,
+      })) as Duplex;
+    } catch (err) {
+      await this.end({ error: (err as Error).message });
+      throw err;
+    }
+    if (this.state === 'ended') return;
+    this.stream.on('data', (chunk: Buffer) => this.onOutput(chunk));
+    this.stream.on('end', () => void this.end({}));
+    this.stream.on('close', () => void this.end({}));
+    this.stream.on('error', (err) => void this.end({ error: `engine stream: ${err.message}` }));
+    await this.applySize();
+    this.state = 'live';
+    this.deps.onState(this, 'live');
+    this.sendControl({ type: 'ready', sessionId: info.id, recorded: true });
+    if (!this.ws) this.detach(); // the browser left while the exec was starting
+  }
+
+  /** A browser reattaching within the grace period. Replaces any socket still bound. */
+  attach(ws: WebSocket): void {
+    if (this.state === 'ended') throw new Error('session has ended');
+    clearTimeout(this.graceTimer);
+    if (this.ws) {
+      const old = this.ws;
+      this.unbindSocket();
+      old.close(4000, 'taken over by another connection');
+    }
+    this.bindSocket(ws);
+    this.state = 'live';
+    this.deps.onState(this, 'live');
+    this.sendControl({ type: 'ready', sessionId: this.info.id, recorded: true });
+    const backlog = this.backlog;
+    this.backlog = [];
+    this.backlogBytes = 0;
+    for (const chunk of backlog) this.deliver(chunk);
+    this.maybeResume();
+  }
+
+  private bindSocket(ws: WebSocket): void {
+    this.ws = ws;
+    let alive = true;
+    ws.on('pong', () => {
+      alive = true;
+    });
+    // Proxies and NATs drop idle TCP; a ping every interval keeps an idle shell open, and a
+    // missed pong means the browser is gone (then the grace period starts).
+    this.pingTimer = setInterval(() => {
+      if (!alive) {
+        ws.terminate();
+        return;
+      }
+      alive = false;
+      ws.ping();
+    }, this.deps.timings.pingIntervalMs);
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.onMessage(data, isBinary));
+    ws.on('close', () => {
+      if (this.ws === ws) this.detach();
+    });
+    ws.on('error', () => {});
+  }
+
+  private unbindSocket(): void {
+    clearInterval(this.pingTimer);
+    this.ws?.removeAllListeners('message');
+    this.ws?.removeAllListeners('close');
+    this.ws?.removeAllListeners('pong');
+    this.ws = null;
+  }
+
+  private detach(): void {
+    this.unbindSocket();
+    if (this.state === 'ended' || this.state === 'starting') return;
+    this.state = 'detached';
+    this.deps.onState(this, 'detached');
+    this.graceTimer = setTimeout(() => void this.end({ error: 'browser did not reattach within the grace period' }), this.deps.timings.graceMs);
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (!this.stream || this.state === 'ended') return;
+    if (isBinary) {
+      this.recorder?.input(data);
+      if (!this.stream.write(data)) {
+        // The engine is not keeping up with the keyboard (a paste): stop reading the browser.
+        const ws = this.ws;
+        ws?.pause();
+        this.stream.once('drain', () => ws?.resume());
+      }
+      return;
+    }
+    let msg: { type?: string; cols?: unknown; rows?: unknown };
+    try {
+      msg = JSON.parse(data.toString('utf8'));
+    } catch {
+      return;
+    }
+    if (msg.type === 'resize' && Number.isInteger(msg.cols) && Number.isInteger(msg.rows)) {
+      const cols = Math.min(Math.max(msg.cols as number, 1), 1000);
+      const rows = Math.min(Math.max(msg.rows as number, 1), 1000);
+      if (cols === this.cols && rows === this.rows) return;
+      this.cols = cols;
+      this.rows = rows;
+      void this.applySize();
+      void this.recorder?.resize(cols, rows).catch(() => {});
+    }
+  }
+
+  private async applySize(): Promise<void> {
+    const exec = this.exec;
+    if (!exec) return;
+    await this.deps.hosts
+      .call(this.info.hostId, () => exec.resize({ h: this.rows, w: this.cols }))
+      .catch((err: Error) => this.deps.log.debug({ err: err.message, session: this.info.id }, 'exec resize failed'));
+  }
+
+  private onOutput(chunk: Buffer): void {
+    const stream = this.stream!;
+    // One chunk at a time: stored in the recording, then delivered, then the next is read.
+    stream.pause();
+    this.outputChain = this.outputChain.then(async () => {
+      if (this.state === 'ended' || !this.recorder) return;
+      try {
+        await this.recorder.output(chunk);
+      } catch {
+        return; // the recorder's failure handler ends the session
+      }
+      this.deliver(chunk);
+      this.maybeResume();
+    });
+  }
+
+  private deliver(chunk: Buffer): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== ws.OPEN) {
+      this.backlog.push(chunk);
+      this.backlogBytes += chunk.length;
+      return;
+    }
+    ws.send(chunk, { binary: true }, () => {
+      if (this.waitingForDrain && this.ws === ws && ws.bufferedAmount < LOW_WATER) {
+        this.waitingForDrain = false;
+        this.maybeResume();
+      }
+    });
+  }
+
+  private maybeResume(): void {
+    const stream = this.stream;
+    if (!stream || this.state === 'ended') return;
+    if (this.ws && this.ws.bufferedAmount > HIGH_WATER) {
+      this.waitingForDrain = true;
+      return;
+    }
+    if (!this.ws && this.backlogBytes > BACKLOG_MAX) return; // resumed by attach()
+    stream.resume();
+  }
+
+  private sendControl(msg: Record<string, unknown>): void {
+    if (this.ws?.readyState === this.ws?.OPEN) this.ws?.send(JSON.stringify(msg));
+  }
+
+  /** Ends the session (idempotent): reports to the browser, closes the recording, persists. */
+  end(reason: { error?: string }): Promise<SessionEnd> {
+    this.ended ??= this.finish(reason);
+    return this.ended;
+  }
+
+  private async finish(reason: { error?: string }): Promise<SessionEnd> {
+    const wasStarted = this.state !== 'starting';
+    this.state = 'ended';
+    clearTimeout(this.graceTimer);
+    await this.outputChain;
+    let exitCode: number | null = null;
+    if (this.exec && wasStarted) {
+      const exec = this.exec;
+      exitCode = await this.deps.hosts
+        .call(this.info.hostId, async (_d, signal) => {
+          const s = await exec.inspect({ abortSignal: signal } as object);
+          return s.Running ? null : (s.ExitCode ?? null);
+        })
+        .catch(() => null);
+    }
+    const error = reason.error ?? this.recorder?.failed?.message ?? null;
+    if (error) this.sendControl({ type: 'error', message: error });
+    if (exitCode !== null) this.sendControl({ type: 'exit', code: exitCode });
+    const ws = this.ws;
+    this.unbindSocket();
+    ws?.close(error ? 1011 : 1000, error ? 'shell ended' : 'exited');
+    this.stream?.removeAllListeners('data');
+    this.stream?.destroy();
+    await this.recorder?.close().catch(() => {});
+    const end: SessionEnd = {
+      status: error && exitCode === null ? 'failed' : 'ended',
+      exitCode,
+      error,
+      bytesIn: this.recorder?.bytesIn ?? 0,
+      bytesOut: this.recorder?.bytesOut ?? 0,
+      startedAt: this.startedAt,
+      recordingKey: this.recorder ? this.recordingKey : null,
+    };
+    await this.deps.onEnd(this, end).catch((err: Error) => this.deps.log.error({ err: err.message }, 'persisting shell end failed'));
+    return end;
+  }
+}
