@@ -28,9 +28,16 @@ export interface DistributionOptions {
   concurrency?: number;
 }
 
-export interface LoginResult {
+export type LoginResult = {
   Status: 'Login Succeeded';
   IdentityToken?: string;
+};
+
+/** The daemon's `RegistryOps` shape (engine/src/daemon/images.ts), without importing upward. */
+export interface RegistryOpsAdapter {
+  pull(ref: string, opts: { platform?: string; registryAuth?: string; signal?: AbortSignal }, progress: ProgressFn): Promise<void>;
+  push(ref: string, opts: { registryAuth?: string; signal?: AbortSignal }, progress: ProgressFn): Promise<void>;
+  login(auth: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
 /**
@@ -88,6 +95,19 @@ export class Distribution {
   /** `POST /auth` with the request body as the CLI sends it ({username, password, serveraddress}). */
   login(body: unknown, signal?: AbortSignal): Promise<LoginResult> {
     return this.checkLogin(normalizeAuth(body) ?? {}, signal);
+  }
+
+  /** This Distribution as the daemon's RegistryOps (`Daemon.open({ registry: () => d.registryOps() })`). */
+  registryOps(): RegistryOpsAdapter {
+    return {
+      pull: async (ref, opts, progress) => {
+        await this.pull(ref, opts, progress);
+      },
+      push: async (ref, opts, progress) => {
+        await this.push(ref, opts, progress);
+      },
+      login: (auth) => this.login(auth),
+    };
   }
 
   /** Decoder for the `X-Registry-Auth` header (base64url JSON); undefined when absent. */
