@@ -8,7 +8,7 @@ import { EngineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { DockerIgnore } from './dockerignore.js';
 import { goPatternToRegExp, hasWildcards } from './match.js';
-import { TreeHasher, walkTree } from './tree.js';
+import { type TreeFilter, TreeHasher, walkTree } from './tree.js';
 
 /** One thing a COPY/ADD copies: a file or a directory (whose contents are copied). */
 export interface CopySource {
@@ -17,8 +17,8 @@ export interface CopySource {
   /** Resolved path on the host. */
   path: string;
   isDir: boolean;
-  /** Host paths to leave out when copying a directory (the .dockerignore'd ones). */
-  exclude?: (abs: string) => boolean;
+  /** What to leave out when copying a directory (the .dockerignore'd paths). */
+  filter?: TreeFilter;
 }
 
 /** A COPY/ADD source path, cleaned and kept inside its root (Docker's "forbidden path outside the build context"). */
@@ -36,38 +36,40 @@ export function notFound(rel: string): EngineError {
 /**
  * Resolve COPY/ADD sources under `root` with Docker's rules: a wildcard pattern matches every
  * path of the tree (Go filepath.Match on the whole relative path), anything else is one path
- * whose symlinks are followed inside `root`. `isExcluded` takes root-relative paths.
+ * whose symlinks are followed inside `root`. `isExcluded` takes root-relative paths;
+ * `hasExceptions` says whether excluded directories may hold re-included paths.
  */
 export async function resolveSources(
   root: string,
   patterns: string[],
   isExcluded: (rel: string) => boolean = () => false,
+  hasExceptions = false,
 ): Promise<CopySource[]> {
-  const exclude = (abs: string) => isExcluded(relative(root, abs));
+  const filter: TreeFilter = { excluded: (abs) => isExcluded(relative(root, abs)), descendExcluded: hasExceptions };
   const out: CopySource[] = [];
   for (const raw of patterns) {
     const rel = cleanSourcePath(raw);
     if (hasWildcards(rel)) {
       const re = goPatternToRegExp(rel);
       const before = out.length;
-      for await (const e of walkTree(root, exclude)) {
+      for await (const e of walkTree(root, filter)) {
         if (e.rel === '' || !re.test(e.rel)) continue;
-        out.push(await single(root, e.rel, exclude));
+        out.push(await single(root, e.rel, filter));
       }
       if (out.length === before) throw new EngineError('BAD_PARAMETER', 'no source files were specified');
       continue;
     }
     if (isExcluded(rel)) throw notFound(rel);
-    out.push(await single(root, rel, exclude));
+    out.push(await single(root, rel, filter));
   }
   return out;
 }
 
-async function single(root: string, rel: string, exclude: (abs: string) => boolean): Promise<CopySource> {
+async function single(root: string, rel: string, filter: TreeFilter): Promise<CopySource> {
   const path = await resolveInScope(root, rel === '.' ? '' : rel);
   const st = await stat(path).catch(() => undefined);
-  if (!st || exclude(path)) throw notFound(rel);
-  return { origin: rel, path, isDir: st.isDirectory(), exclude };
+  if (!st || (path !== root && filter.excluded(path))) throw notFound(rel);
+  return { origin: rel, path, isDir: st.isDirectory(), filter };
 }
 
 /**
@@ -115,13 +117,13 @@ export class BuildContext {
   }
 
   sources(patterns: string[]): Promise<CopySource[]> {
-    return resolveSources(this.dir, patterns, (rel) => this.isExcluded(rel));
+    return resolveSources(this.dir, patterns, (rel) => this.isExcluded(rel), this.ignore.hasExceptions);
   }
 
   /** Docker's source hash for the cache: `file:<hex>`/`dir:<hex>` for one source, `multi:<hex>` for several. */
   async digest(sources: CopySource[]): Promise<string> {
     const parts = await Promise.all(
-      sources.map(async (s) => `${s.isDir ? 'dir' : 'file'}:${await this.hasher.digest(s.path, s.isDir ? s.exclude : undefined)}`),
+      sources.map(async (s) => `${s.isDir ? 'dir' : 'file'}:${await this.hasher.digest(s.path, s.isDir ? s.filter : undefined)}`),
     );
     if (parts.length === 1) return parts[0]!;
     return `multi:${createHash('sha256').update(parts.join(',')).digest('hex')}`;

@@ -79,12 +79,14 @@ async function copyDirectory(rootfs: string, src: CopySource, destPath: string, 
   if (!existed && identity) await chown(destPath, identity.uid, identity.gid);
   const parents = new Map<string, string>([['', destPath]]);
   const dirTimes: { path: string; st: Stats }[] = [];
-  for await (const e of walkTree(src.path, src.exclude)) {
+  for await (const e of walkTree(src.path, src.filter)) {
     if (e.rel === '') continue;
     const parentRel = dirname(e.rel) === '.' ? '' : dirname(e.rel);
     let parent = parents.get(parentRel);
     if (parent === undefined) {
+      // a directory the walk did not yield (excluded, with re-included entries inside)
       parent = await resolveInScope(destPath, parentRel);
+      await mkdirAll(rootfs, parent, identity ?? ROOT);
       parents.set(parentRel, parent);
     }
     const target = join(parent, basename(e.rel));

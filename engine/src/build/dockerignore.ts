@@ -12,6 +12,8 @@ const ignore = ((dockerignore as unknown as { default?: unknown }).default ?? do
  */
 export class DockerIgnore {
   private readonly matcher: Ignore | undefined;
+  /** Some rule re-includes paths (`!pattern`): an ignored directory may still hold wanted files. */
+  readonly hasExceptions: boolean;
 
   constructor(text: string | undefined) {
     const patterns = (text ?? '')
@@ -19,6 +21,7 @@ export class DockerIgnore {
       .map((l) => l.trim())
       .filter((l) => l !== '' && !l.startsWith('#'));
     this.matcher = patterns.length > 0 ? ignore().add(patterns) : undefined;
+    this.hasExceptions = patterns.some((p) => p.startsWith('!'));
   }
 
   get empty(): boolean {

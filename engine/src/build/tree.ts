@@ -10,23 +10,33 @@ export interface TreeEntry {
   st: Stats;
 }
 
+/** Which paths a walk leaves out (.dockerignore'd files). */
+export interface TreeFilter {
+  excluded(abs: string): boolean;
+  /** Look inside excluded directories for re-included paths (`!` exceptions); the directories themselves stay out. */
+  descendExcluded: boolean;
+}
+
 /** Entries under `root` (the root first), sorted by name, depth first; symlinks are not followed. */
-export async function* walkTree(root: string, exclude?: (abs: string) => boolean): AsyncGenerator<TreeEntry> {
+export async function* walkTree(root: string, filter?: TreeFilter): AsyncGenerator<TreeEntry> {
   const st = await lstat(root);
   yield { rel: '', abs: root, st };
   if (!st.isDirectory()) return;
-  yield* walkDir(root, '', exclude);
+  yield* walkDir(root, '', filter);
 }
 
-async function* walkDir(dir: string, rel: string, exclude?: (abs: string) => boolean): AsyncGenerator<TreeEntry> {
+async function* walkDir(dir: string, rel: string, filter?: TreeFilter): AsyncGenerator<TreeEntry> {
   const names = (await readdir(dir)).sort();
   for (const name of names) {
     const abs = join(dir, name);
-    if (exclude?.(abs)) continue;
     const st = await lstat(abs);
     const childRel = rel === '' ? name : `${rel}/${name}`;
+    if (filter?.excluded(abs)) {
+      if (st.isDirectory() && filter.descendExcluded) yield* walkDir(abs, childRel, filter);
+      continue;
+    }
     yield { rel: childRel, abs, st };
-    if (st.isDirectory()) yield* walkDir(abs, childRel, exclude);
+    if (st.isDirectory()) yield* walkDir(abs, childRel, filter);
   }
 }
 
@@ -81,22 +91,22 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
 export class TreeHasher {
   private readonly memo = new Map<string, Promise<string>>();
 
-  digest(abs: string, exclude?: (abs: string) => boolean): Promise<string> {
+  digest(abs: string, filter?: TreeFilter): Promise<string> {
     let p = this.memo.get(abs);
     if (!p) {
-      p = this.compute(abs, exclude);
+      p = this.compute(abs, filter);
       this.memo.set(abs, p);
     }
     return p;
   }
 
-  private async compute(abs: string, exclude?: (abs: string) => boolean): Promise<string> {
+  private async compute(abs: string, filter?: TreeFilter): Promise<string> {
     const st = await lstat(abs);
     if (st.isFile()) return fileDigest(abs, st);
     if (st.isSymbolicLink()) return createHash('sha256').update(`${header(st, 'l')}\n${await readlink(abs)}`).digest('hex');
     if (!st.isDirectory()) return createHash('sha256').update(header(st, typeOf(st))).digest('hex');
     const entries: TreeEntry[] = [];
-    for await (const e of walkTree(abs, exclude)) entries.push(e);
+    for await (const e of walkTree(abs, filter)) entries.push(e);
     const digests = await pool(entries, 32, async (e) => {
       if (e.st.isFile()) {
         const memo = this.memo.get(e.abs);
