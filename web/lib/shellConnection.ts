@@ -87,9 +87,12 @@ export class ShellConnection {
     if (this.ws?.readyState === 1) this.ws.send(JSON.stringify({ type: 'resize', cols, rows }));
   }
 
+  /** Ends the session on purpose. A bare socket close reads as a dropped connection (the
+   *  gateway keeps the shell for its grace period), so say so first. */
   close() {
     this.userClosed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.ws?.readyState === 1) this.ws.send(JSON.stringify({ type: 'close' }));
     this.ws?.close(1000, 'closed by user');
     this.setState('closed');
   }

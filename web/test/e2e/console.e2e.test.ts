@@ -1,9 +1,13 @@
 // The console end to end, in real Chromium against the real gateway and a real engine:
 // sign in, see the host, run a container from the form, use its terminal, find and replay the
 // recorded session, and check that a viewer cannot open a terminal.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runContainer, signIn, signOut, terminalText, waitForTerminalLine } from './harness/console';
+import { WEB_DIR } from './harness/gateway';
 import { type Stack, startStack } from './harness/stack';
 
 const ADMIN_PASSWORD = 'e2e-admin-password-1';
@@ -23,6 +27,16 @@ beforeAll(async () => {
   context = await stack.browser.newContext({ viewport: { width: 1440, height: 900 } });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
   page = await context.newPage();
+});
+
+// A failed step leaves a screenshot of what the browser showed (test/e2e/.artifacts, git-ignored).
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state !== 'fail' || !page) return;
+  const dir = join(WEB_DIR, 'test/e2e/.artifacts');
+  mkdirSync(dir, { recursive: true });
+  await page
+    .screenshot({ path: join(dir, `${ctx.task.name.replace(/\W+/g, '-')}.png`), fullPage: true })
+    .catch(() => {});
 });
 
 afterAll(async () => {
@@ -66,8 +80,12 @@ describe('console', () => {
     expect(text).toContain('echo hi');
     // The renderer is recorded on the element: WebGL where available, the DOM fallback otherwise.
     expect(['webgl', 'dom']).toContain(await page.getByTestId('terminal').getAttribute('data-renderer'));
-    await page.getByTestId('terminal-close').click();
-    await expect.poll(() => page.getByTestId('terminal-panel').getAttribute('data-state')).toBe('closed');
+    // Leave the shell the way a person does; the session ends with the process.
+    await page.keyboard.type('exit');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => page.getByTestId('terminal-panel').getAttribute('data-state'), { timeout: 20_000 })
+      .toBe('exited');
   });
 
   it('lists the session in shell sessions and the audit log, and replays it to show hi again', async () => {
@@ -134,10 +152,10 @@ describe('console', () => {
     await team.getByLabel('User to add').selectOption({ label: VIEWER.user });
     await team.getByRole('button', { name: 'Add', exact: true }).click();
     await team.getByText(VIEWER.user).first().waitFor();
-    await team.getByLabel('Host to grant').selectOption({ index: 1 });
+    await team.getByLabel('Host to grant').selectOption({ label: 'local' });
     await team.getByLabel('Role').selectOption('viewer');
     await team.getByRole('button', { name: 'Grant' }).click();
-    await team.getByText('viewer', { exact: true }).waitFor();
+    await team.locator('.badge', { hasText: 'viewer' }).waitFor();
     await signOut(page);
 
     await signIn(page, base, VIEWER.user, VIEWER.password, VIEWER.newPassword);

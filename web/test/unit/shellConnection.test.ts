@@ -88,7 +88,21 @@ describe('ShellConnection', () => {
     expect(t.conn.reconnects).toBe(1);
   });
 
-  it('does not reconnect after the process exited or the user closed it', async () => {
+  it('tells the server when the user closes the session, and does not reconnect', async () => {
+    const t = setup(async () => {
+      throw new Error('must not be called');
+    });
+    t.conn.start('T1', 'S1');
+    await until(() => t.states.includes('open'));
+    t.conn.close();
+    await until(() => conns[0]?.received.length === 1);
+    expect(conns[0]?.received[0]).toEqual({ binary: false, data: '{"type":"close"}' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(t.states.at(-1)).toBe('closed');
+    expect(conns).toHaveLength(1);
+  });
+
+  it('does not reconnect after the process exited', async () => {
     const t = setup(async () => {
       throw new Error('must not be called');
     });

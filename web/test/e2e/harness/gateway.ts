@@ -56,7 +56,17 @@ export async function startGateway({
   const log = createWriteStream(logFile, { flags: 'a' });
   const child: ChildProcess = spawn(
     GATEWAY_BIN,
-    ['serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--web', WEB_DIR, '--register-local', hostSocket],
+    [
+      'serve',
+      '--data-dir',
+      dataDir,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--web',
+      WEB_DIR,
+      '--register-local',
+      `unix://${hostSocket}`,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
   );
   let output = '';
@@ -78,11 +88,13 @@ export async function startGateway({
       child.kill('SIGKILL');
       throw new Error(`gateway did not answer on ${url} within 60 s:\n${output.slice(-3000)}`);
     }
-    try {
-      const res = await fetch(`${url}/login`, { redirect: 'manual' });
-      if (res.status < 500) break;
-    } catch {
-      // not listening yet
+    if (/listening on/.test(output)) {
+      try {
+        const res = await fetch(`${url}/login`, { redirect: 'manual' });
+        if (res.status < 500) break;
+      } catch {
+        // not accepting yet
+      }
     }
     await new Promise((r) => setTimeout(r, 250));
   }
