@@ -285,7 +285,8 @@ export class ContainerNetworking {
       throw forbidden('container cannot be disconnected from host network or connected to host network');
     const ep = st.live?.endpoints[net.Id];
     if (st.live && ep && st.live.netnsPath) {
-      if (ep.capabilityArgs.portMappings) {
+      // Published ports live on the first endpoint; they go with it.
+      if (Object.keys(st.live.endpoints)[0] === net.Id) {
         await Promise.all((this.proxies.get(id) ?? []).map((p) => p.close()));
         this.proxies.delete(id);
         st.live.ports = [];

@@ -88,11 +88,14 @@ export async function addEndpoint(
   o: AddEndpointOptions,
   chain: ChainOptions,
 ): Promise<EndpointState> {
-  const conf = bridgeConfList(net, chain, o.ports.length > 0);
+  // Loopback bindings go through the userland proxy only, as with Docker's docker-proxy:
+  // DNAT buys nothing there (the client is the host itself) and costs iptables work per container.
+  const dnat = o.ports.filter((p) => !p.hostIp.startsWith('127.'));
+  const conf = bridgeConfList(net, chain, dnat.length > 0);
   const prefix = net.IPAM.Config[0]?.Subnet.split('/')[1] ?? '16';
   const capabilityArgs: Record<string, unknown> = {};
   if (o.ipv4) capabilityArgs.ips = [`${o.ipv4}/${prefix}`];
-  if (o.ports.length > 0) capabilityArgs.portMappings = portmapArgs(o.ports);
+  if (dnat.length > 0 && chain.portmap) capabilityArgs.portMappings = portmapArgs(dnat);
   const att = { containerId: o.containerId, netns: o.netnsPath, ifname: o.ifname, capabilityArgs };
   const result = await cni.add(conf, att);
   const ipEntry = result.ips?.[0];

@@ -226,34 +226,54 @@ describe('default bridge and published ports', () => {
     await writeFile(join(www, 'index.html'), 'hello from the namespace\n');
     await startContainer(id, 'web', {
       exposedPorts: { '80/tcp': {}, '9999/udp': {} },
-      hostConfig: { PortBindings: { '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } },
+      hostConfig: {
+        PortBindings: {
+          '80/tcp': [
+            { HostIp: '', HostPort: '' },
+            { HostIp: '127.0.0.1', HostPort: '' },
+          ],
+        },
+      },
     });
     const s = mgr.containers.settings(id);
     const ip = ipOf(id)!;
     expect(s.IPAddress).toBe(ip);
     expect(s.Networks.bridge).toMatchObject({ IPAddress: ip, Gateway: '10.213.0.1', Aliases: null });
     expect(s.Ports['9999/udp']).toBeNull();
-    const hostPort = s.Ports['80/tcp']?.[0]?.HostPort;
-    expect(s.Ports['80/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: hostPort }]);
+    // 0.0.0.0: iptables DNAT (CNI portmap) plus the proxy holding the port; 127.0.0.1: the proxy alone.
+    const anyPort = s.Ports['80/tcp']?.[0]?.HostPort;
+    const loPort = s.Ports['80/tcp']?.[1]?.HostPort;
+    expect(s.Ports['80/tcp']).toEqual([
+      { HostIp: '0.0.0.0', HostPort: anyPort },
+      { HostIp: '127.0.0.1', HostPort: loPort },
+    ]);
     expect(await readFile(join(root, 'c', id, 'resolv.conf'), 'utf8')).toBe('search corp.test\nnameserver 10.1.1.1\n');
 
     const httpd = spawn('ip', ['netns', 'exec', netnsName(id), 'busybox', 'httpd', '-f', '-p', '80', '-h', www], {
       stdio: 'ignore',
     });
     children.push(httpd);
-    let body = '';
-    for (let i = 0; i < 50 && !body; i++) {
-      body = await fetch(`http://127.0.0.1:${hostPort}/`)
-        .then((r) => r.text())
-        .catch(() => '');
-      if (!body) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(body).toBe('hello from the namespace\n');
-    expect(execFileSync('iptables', ['-w', '-t', 'nat', '-S']).toString()).toContain(`--to-destination ${ip}:80`);
+    const get = async (port: string | undefined) => {
+      let body = '';
+      for (let i = 0; i < 50 && !body; i++) {
+        body = await fetch(`http://127.0.0.1:${port}/`)
+          .then((r) => r.text())
+          .catch(() => '');
+        if (!body) await new Promise((r) => setTimeout(r, 100));
+      }
+      return body;
+    };
+    expect(await get(anyPort)).toBe('hello from the namespace\n');
+    expect(await get(loPort)).toBe('hello from the namespace\n');
+    const dnat = execFileSync('iptables', ['-w', '-t', 'nat', '-S']).toString();
+    expect(dnat).toContain(`--dport ${anyPort} -j DNAT --to-destination ${ip}:80`);
+    expect(dnat).not.toContain(`--dport ${loPort} `);
 
     httpd.kill('SIGKILL');
     await mgr.containers.stop(id);
-    await expect(fetch(`http://127.0.0.1:${hostPort}/`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
+    for (const port of [anyPort, loPort]) {
+      await expect(fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
+    }
     const nat = execFileSync('iptables', ['-w', '-t', 'nat', '-S']).toString();
     expect(nat).not.toContain(ip);
     expect(execFileSync('iptables', ['-w', '-S']).toString()).not.toContain(ip);
