@@ -46,7 +46,14 @@ export async function pull(ctx: DistributionContext, refString: string, opts: Pu
   const client = await RegistryClient.connect(ctx.endpoints, ref.domain, opts.auth ?? decodeRegistryAuth(opts.registryAuth), signal);
   const reference = ref.digest ?? ref.tag ?? 'latest';
 
-  const top = await client.manifest(ref.path, reference, signal);
+  const top = await client.manifest(ref.path, reference, signal).catch((err: unknown) => {
+    // dockerd answers a refused pull with 404 "pull access denied" rather than 401: the docker
+    // CLI (28.x) meets a 401 from /images/create with a login prompt, which hangs without a TTY.
+    if (isEngineError(err, 'UNAUTHORIZED') || isEngineError(err, 'FORBIDDEN')) {
+      throw new EngineError('NO_SUCH_IMAGE', `pull access denied for ${ref.familiarName}, repository does not exist or may require 'docker login': ${err.message}`);
+    }
+    throw err;
+  });
   const topParsed = parseManifest(top.body, top.mediaType, familiarString(ref));
   progress({ status: `Pulling from ${ref.path}`, id: ref.digest ?? ref.tag ?? 'latest' });
 

@@ -81,7 +81,8 @@ describe('login, push and pull with credentials', () => {
       const target = await TestEngine.create();
       try {
         const denied = await target.distribution.pull(ref, {}, () => {}).catch((e: unknown) => e);
-        expect(isEngineError(denied, 'UNAUTHORIZED')).toBe(true);
+        expect(isEngineError(denied, 'NO_SUCH_IMAGE')).toBe(true);
+        expect((denied as Error).message).toMatch(/pull access denied for .*may require 'docker login': unauthorized/);
         const pulled = await target.distribution.pull(ref, { registryAuth: auth }, () => {});
         expect(pulled.id).toBe(imported.id);
       } finally {
