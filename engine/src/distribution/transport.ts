@@ -150,7 +150,7 @@ export class Endpoints {
       // CA), else plain HTTP.
       const httpsAgent = this.agent(tls, tls.ca.length > 0);
       const https: Endpoint = { base: `https://${host}`, dispatcher: httpsAgent };
-      const speaksTls = await this.probe(https, signal);
+      const speaksTls = await this.probe(https, signal, tls.ca.length > 0);
       if (speaksTls === 'refused') return { base: `http://${host}`, dispatcher: this.plain() };
       endpoint = speaksTls ? https : { base: `http://${host}`, dispatcher: this.plain() };
     } else {
@@ -194,8 +194,12 @@ export class Endpoints {
     return agent;
   }
 
-  /** true: speaks TLS; false: something answered but not TLS; 'refused': nothing listens. */
-  private async probe(endpoint: Endpoint, signal?: AbortSignal): Promise<boolean | 'refused'> {
+  /**
+   * true: speaks TLS; false: something answered but not TLS; 'refused': nothing listens. With a
+   * certs.d CA (`verifying`), a certificate that does not verify is an error, not a reason to
+   * fall back to plain HTTP.
+   */
+  private async probe(endpoint: Endpoint, signal: AbortSignal | undefined, verifying: boolean): Promise<boolean | 'refused'> {
     const timeout = AbortSignal.timeout(PROBE_TIMEOUT_MS);
     try {
       const res = await request(`${endpoint.base}/v2/`, {
@@ -206,8 +210,13 @@ export class Endpoints {
       return true;
     } catch (err) {
       if (signal?.aborted) throw signal.reason ?? err;
-      const code = (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;
-      return code === 'ECONNREFUSED' ? 'refused' : false;
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const code = (err as { code?: string }).code ?? cause?.code ?? '';
+      if (code === 'ECONNREFUSED') return 'refused';
+      if (verifying && /CERT|SIGNATURE|ALTNAME|ISSUER|SELF_SIGNED/.test(code)) {
+        throw new NetworkError(`TLS handshake with ${endpoint.base}: ${cause?.message ?? (err as Error).message}`);
+      }
+      return false;
     }
   }
 }

@@ -1,9 +1,20 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
 
 /** A free TCP port on 127.0.0.1 (asked of the kernel, then released). */
 export function freePort(): Promise<number> {
@@ -16,6 +27,13 @@ export function freePort(): Promise<number> {
       srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
     });
   });
+}
+
+/** Serve HTTPS; with `clientCa`, a client certificate signed by it is required. */
+export interface RegistryTls {
+  cert: string;
+  key: string;
+  clientCa?: string;
 }
 
 export type RegistryAuthConfig =
@@ -35,6 +53,7 @@ export class TestRegistry {
     readonly dir: string,
     readonly port: number,
     private readonly configPath: string,
+    private readonly tls: boolean,
   ) {}
 
   /** `127.0.0.1:<port>`: the domain of references into this registry. */
@@ -46,7 +65,7 @@ export class TestRegistry {
     return `http://${this.host}`;
   }
 
-  static async create(auth: RegistryAuthConfig = { kind: 'none' }): Promise<TestRegistry> {
+  static async create(auth: RegistryAuthConfig = { kind: 'none' }, tls?: RegistryTls): Promise<TestRegistry> {
     const dir = await mkdtemp(join(tmpdir(), 'berth-registry-'));
     const port = await freePort();
     const lines = [
@@ -64,6 +83,10 @@ export class TestRegistry {
       `  addr: 127.0.0.1:${port}`,
       `  secret: ${randomBytes(16).toString('hex')}`,
     ];
+    if (tls) {
+      lines.push('  tls:', `    certificate: ${tls.cert}`, `    key: ${tls.key}`);
+      if (tls.clientCa) lines.push('    clientcas:', `      - ${tls.clientCa}`);
+    }
     if (auth.kind === 'htpasswd') {
       lines.push('auth:', '  htpasswd:', '    realm: berth-test', `    path: ${auth.file}`);
     } else if (auth.kind === 'token') {
@@ -78,7 +101,7 @@ export class TestRegistry {
     }
     const configPath = join(dir, 'config.yml');
     await writeFile(configPath, `${lines.join('\n')}\n`);
-    const registry = new TestRegistry(dir, port, configPath);
+    const registry = new TestRegistry(dir, port, configPath, tls !== undefined);
     await registry.start();
     return registry;
   }
@@ -93,9 +116,14 @@ export class TestRegistry {
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) throw new Error(`docker-registry exited ${proc.exitCode}: ${this.stderr}`);
       try {
-        const res = await fetch(`${this.url}/v2/`);
-        await res.arrayBuffer();
-        if (res.status === 200 || res.status === 401) return;
+        if (this.tls) {
+          // A TLS registry may demand a client certificate: listening is ready enough.
+          if (await listening(this.port)) return;
+        } else {
+          const res = await fetch(`${this.url}/v2/`);
+          await res.arrayBuffer();
+          if (res.status === 200 || res.status === 401) return;
+        }
       } catch {
         // Not listening yet.
       }
