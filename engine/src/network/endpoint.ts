@@ -9,7 +9,7 @@ import type { EndpointState, NetworkRecord, PortMapping } from './types.js';
 export interface ChainOptions {
   /** host-local's state directory (berthd's own, not /var/lib/cni). */
   ipamDir: string;
-  /** Add CNI's firewall plugin, so FORWARD allows the container even where its policy is DROP (e.g. next to dockerd). */
+  /** Also run CNI's firewall plugin per container (berthd's per-network FORWARD rules already cover it). */
   firewall: boolean;
   /** Publish ports through CNI's portmap (iptables DNAT) as well as the userland proxy. */
   portmap: boolean;
@@ -25,7 +25,6 @@ export const LOOPBACK: NetworkConfList = {
 export function bridgeConfList(net: NetworkRecord, opts: ChainOptions, withPorts: boolean): NetworkConfList {
   const cfg = net.IPAM.Config[0];
   if (!cfg || !net.bridge) throw new EngineError('INTERNAL', `network ${net.Name} has no subnet`);
-  const masquerade = !net.Internal && net.Options['com.docker.network.bridge.enable_ip_masquerade'] !== 'false';
   const mtu = Number(net.Options['com.docker.network.driver.mtu'] ?? 0);
   const range: Record<string, string> = { subnet: cfg.Subnet, gateway: cfg.Gateway };
   if (cfg.IPRange) {
@@ -39,7 +38,8 @@ export function bridgeConfList(net: NetworkRecord, opts: ChainOptions, withPorts
       type: 'bridge',
       bridge: net.bridge,
       isGateway: true,
-      ipMasq: masquerade,
+      // Masquerading is a per-network rule (rules.ts), not per-container chains.
+      ipMasq: false,
       hairpinMode: true,
       ...(mtu > 0 ? { mtu } : {}),
       capabilities: { ips: true },

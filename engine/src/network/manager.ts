@@ -12,6 +12,7 @@ import { parseResolvConf } from './files.js';
 import { checkSubnet, DEFAULT_POOLS, firstHost, hostSubnets, overlaps, pickSubnet } from './ipam.js';
 import { cleanupCniChains } from './iptables.js';
 import { checkFilters, matchesFilters, NetworkStore, PREDEFINED, toInspect } from './networks.js';
+import { ensureNetworkRules, removeNetworkRules } from './rules.js';
 import type { NetworkCreateRequest, NetworkInspect, NetworkRecord } from './types.js';
 
 export interface NetworkManagerOptions {
@@ -30,7 +31,7 @@ export interface NetworkManagerOptions {
   dnsUpstreams?: string[];
   /** iptables DNAT through CNI portmap in addition to the userland proxy (default true). */
   portmap?: boolean;
-  /** CNI firewall plugin in each chain (default true). */
+  /** CNI firewall plugin in each chain as well as berthd's per-network rules (default false). */
   firewall?: boolean;
   log?: Logger;
 }
@@ -57,7 +58,7 @@ export class NetworkManager {
     this.cni = new Cni(opts.cniPluginDirs);
     const chain: ChainOptions = {
       ipamDir: join(this.dir, 'ipam'),
-      firewall: opts.firewall ?? true,
+      firewall: opts.firewall ?? false,
       portmap: opts.portmap ?? true,
     };
     this.containers = new ContainerNetworking(this, chain);
@@ -77,6 +78,7 @@ export class NetworkManager {
       if (net.Driver !== 'bridge' || !net.bridge) continue;
       const cfg = net.IPAM.Config[0]!;
       await ensureBridge(net.bridge, `${cfg.Gateway}/${cfg.Subnet.split('/')[1]}`, mtuOf(net));
+      await ensureNetworkRules(net);
       if (net.Name !== 'bridge') await this.startDns(net);
     }
     await this.containers.restore();
@@ -87,6 +89,23 @@ export class NetworkManager {
     await this.containers.close();
     for (const d of this.dns.values()) await d.stop();
     this.dns.clear();
+  }
+
+  /**
+   * Remove everything berthd put on the host for networking: user networks (which must have no
+   * running containers), the default bridge, their iptables rules and DNS servers. For tests and
+   * uninstalling; a daemon restart keeps them.
+   */
+  async uninstall(): Promise<void> {
+    for (const net of this.store.all()) if (!PREDEFINED.has(net.Name)) await this.remove(net.Id);
+    await this.close();
+    const def = this.store.byName('bridge');
+    if (def) {
+      await removeNetworkRules(def);
+      if (def.bridge) await deleteBridge(def.bridge);
+      await this.store.delete(def.Id);
+    }
+    await cleanupCniChains().catch(() => undefined);
   }
 
   private async ensureBuiltins(): Promise<void> {
@@ -185,10 +204,12 @@ export class NetworkManager {
     };
     await ensureBridge(bridge, `${cfg.gateway}/${cfg.subnet.split('/')[1]}`, mtuOf(rec));
     try {
+      await ensureNetworkRules(rec);
       await this.store.save(rec);
       await this.startDns(rec);
     } catch (err) {
       await this.store.delete(id);
+      await removeNetworkRules(rec).catch(() => undefined);
       await deleteBridge(bridge).catch(() => undefined);
       throw err;
     }
@@ -223,6 +244,7 @@ export class NetworkManager {
     }
     await this.dns.get(rec.Id)?.stop();
     this.dns.delete(rec.Id);
+    await removeNetworkRules(rec);
     if (rec.bridge) await deleteBridge(rec.bridge);
     await rm(join(this.dir, 'ipam', `berth-${rec.Id.slice(0, 12)}`), { recursive: true, force: true });
     await this.store.delete(rec.Id);

@@ -8,9 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isEngineError } from '../../src/errors.js';
-import { deleteBridge } from '../../src/network/bridge.js';
 import { DnsServer } from '../../src/network/dns.js';
-import { cleanupCniChains } from '../../src/network/iptables.js';
 import { NetworkManager } from '../../src/network/manager.js';
 import { netnsName } from '../../src/network/netns.js';
 
@@ -61,12 +59,12 @@ afterAll(async () => {
   for (const n of mgr?.list() ?? []) {
     for (const id of Object.keys(mgr.inspect(n.Id).Containers)) await mgr.containers.remove(id);
   }
-  await mgr?.prune();
-  await mgr?.close();
+  await mgr?.uninstall();
   await upstream?.stop();
-  await deleteBridge(DEFAULT_BRIDGE);
-  await cleanupCniChains();
   await rm(root, { recursive: true, force: true });
+  expect(existsSync(`/sys/class/net/${DEFAULT_BRIDGE}`)).toBe(false);
+  expect(execFileSync('iptables', ['-w', '-S']).toString()).not.toContain('BERTH-');
+  expect(execFileSync('iptables', ['-w', '-t', 'nat', '-S']).toString()).not.toContain('10.213.');
 });
 
 async function startContainer(
@@ -121,6 +119,22 @@ describe('user-defined bridge networks', () => {
     await mgr.create({ Name: 'tnet-auto' });
     expect(mgr.inspect('tnet-auto').IPAM.Config[0]?.Subnet).toBe('10.213.200.0/24');
     await mgr.remove('tnet-auto');
+    // Per-network rules: masquerade for the subnet, FORWARD accepts for the bridge.
+    const br = `br-${Id.slice(0, 12)}`;
+    expect(execFileSync('iptables', ['-w', '-t', 'nat', '-S', 'BERTH-POSTROUTING']).toString()).toContain(
+      `-s 10.213.1.0/24 ! -o ${br} -j MASQUERADE`,
+    );
+    expect(execFileSync('iptables', ['-w', '-S', 'BERTH-FORWARD']).toString()).toContain(
+      `-i ${br} ! -o ${br} -j ACCEPT`,
+    );
+    await mgr.create({ Name: 'tnet-int', Internal: true, IPAM: { Config: [{ Subnet: '10.213.3.0/24' }] } });
+    const intBr = mgr.find('tnet-int').bridge!;
+    expect(execFileSync('iptables', ['-w', '-S', 'BERTH-FORWARD']).toString()).toContain(
+      `-i ${intBr} ! -o ${intBr} -j DROP`,
+    );
+    expect(execFileSync('iptables', ['-w', '-t', 'nat', '-S']).toString()).not.toContain('10.213.3.0/24');
+    await mgr.remove('tnet-int');
+    expect(execFileSync('iptables', ['-w', '-S', 'BERTH-FORWARD']).toString()).not.toContain(intBr);
   });
 
   it('gives containers addresses, lets them reach and resolve each other by name and alias', async () => {
