@@ -48,6 +48,7 @@ export const Errors = {
     (seconds: number) => `too many failed sign-ins; try again in ${seconds} s`,
   ),
   CSRF_REFUSED: def('CSRF_REFUSED', 'FORBIDDEN', () => 'cross-site request refused'),
+  WRONG_PASSWORD: def('WRONG_PASSWORD', 'BAD_REQUEST', () => 'the current password is wrong'),
   PASSWORD_WEAK: def('PASSWORD_WEAK', 'BAD_REQUEST', () => 'password must be at least 12 characters'),
   PASSWORD_CHANGE_REQUIRED: def(
     'PASSWORD_CHANGE_REQUIRED',

@@ -82,7 +82,7 @@ export class AuditLog {
       try {
         return await this.db.$transaction(async (tx) => {
           if (this.provider === 'postgresql') {
-            await tx.$queryRawUnsafe(`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_KEY})`);
+            await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_KEY})`);
           }
           const head = await tx.auditEvent.findFirst({ orderBy: { seq: 'desc' }, select: { seq: true, hash: true } });
           const fields = {

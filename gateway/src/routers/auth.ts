@@ -55,7 +55,7 @@ export const authRouter = router({
     .mutation(async ({ ctx, input }) => {
       const { db } = ctx.services;
       const user = await db.user.findUniqueOrThrow({ where: { id: ctx.user.id } });
-      if (!(await verifyPassword(user.passwordHash, input.currentPassword))) throw Errors.BAD_CREDENTIALS();
+      if (!(await verifyPassword(user.passwordHash, input.currentPassword))) throw Errors.WRONG_PASSWORD();
       assertStrongPassword(input.newPassword);
       await db.user.update({
         where: { id: user.id },
