@@ -5,7 +5,7 @@ export function Sparkline({
   values,
   max,
   color,
-  height = 56,
+  height = 84,
   label,
 }: {
   values: readonly number[];

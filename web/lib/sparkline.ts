@@ -8,3 +8,12 @@ export function sparklinePath(values: readonly number[], width: number, height: 
   const area = `${line}L${((values.length - 1) * step).toFixed(1)},${height}L0,${height}Z`;
   return { line, area };
 }
+
+/** A round upper bound for a chart's y-axis: the series peak plus headroom, rounded up to
+ *  1, 2 or 5 × 10^n, so small values fill the chart instead of hugging its floor. */
+export function niceMax(values: readonly number[], floor: number): number {
+  const peak = Math.max(floor, ...values) * 1.2;
+  const mag = 10 ** Math.floor(Math.log10(peak));
+  for (const step of [1, 2, 5, 10]) if (step * mag >= peak) return step * mag;
+  return 10 * mag;
+}

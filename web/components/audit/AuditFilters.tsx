@@ -23,7 +23,7 @@ export function AuditFilters({
     >
       <input
         className="input"
-        style={{ width: 130 }}
+        style={{ width: 120 }}
         placeholder="Actor"
         aria-label="Actor"
         value={draft.actor}
@@ -31,8 +31,8 @@ export function AuditFilters({
       />
       <input
         className="input mono"
-        style={{ width: 170 }}
-        placeholder="Action (e.g. shells.open)"
+        style={{ width: 160 }}
+        placeholder="Action: shells.open"
         aria-label="Action"
         value={draft.action}
         onChange={(e) => set({ action: e.target.value })}
@@ -52,7 +52,7 @@ export function AuditFilters({
       </select>
       <input
         className="input mono"
-        style={{ width: 150 }}
+        style={{ width: 130 }}
         placeholder="Target"
         aria-label="Target"
         value={draft.target}
@@ -69,7 +69,13 @@ export function AuditFilters({
       </label>
       <label className="row muted">
         To
-        <input className="input" type="datetime-local" value={draft.to} onChange={(e) => set({ to: e.target.value })} />
+        <input
+          className="input"
+          style={{ width: 200 }}
+          type="datetime-local"
+          value={draft.to}
+          onChange={(e) => set({ to: e.target.value })}
+        />
       </label>
       <button type="submit" className="btn primary">
         Apply

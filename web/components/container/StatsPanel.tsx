@@ -3,6 +3,7 @@ import { useSubscription } from '@trpc/tanstack-react-query';
 import { useEffect, useState } from 'react';
 import { errorMessage } from '@/lib/errors';
 import { formatBytes, formatPercent } from '@/lib/format';
+import { niceMax } from '@/lib/sparkline';
 import { useTRPC } from '@/lib/trpc';
 import { Sparkline } from '../Sparkline';
 
@@ -28,8 +29,15 @@ export function StatsPanel({ hostId, id, running }: { hostId: string; id: string
     return <div className="card card-body muted">Live stats are available while the container is running.</div>;
   if (sub.status === 'error') return <div className="alert error">Stats stream failed: {errorMessage(sub.error)}</div>;
   const last = samples.at(-1);
-  const memLimit = last?.memLimit || Math.max(...samples.map((s) => s.memUsage), 1);
-  const cpuMax = Math.max(100, ...samples.map((s) => s.cpuPercent));
+  // Axes follow the data (a mostly idle container would otherwise draw a flat line on the floor).
+  const cpuMax = niceMax(
+    samples.map((s) => s.cpuPercent),
+    1,
+  );
+  const memMax = niceMax(
+    samples.map((s) => s.memUsage),
+    1024 * 1024,
+  );
   return (
     <div className="stat-grid" data-testid="stats">
       <div className="card card-body stack">
@@ -38,7 +46,7 @@ export function StatsPanel({ hostId, id, running }: { hostId: string; id: string
             <span className="label">CPU</span>
             <span className="value">{last ? formatPercent(last.cpuPercent) : '—'}</span>
           </div>
-          <span className="faint">{cpuMax > 100 ? `${Math.round(cpuMax)}% max` : '100%'}</span>
+          <span className="faint">scale 0–{cpuMax}%</span>
         </div>
         <Sparkline values={samples.map((s) => s.cpuPercent)} max={cpuMax} color="var(--chart-cpu)" label="CPU usage" />
       </div>
@@ -48,11 +56,14 @@ export function StatsPanel({ hostId, id, running }: { hostId: string; id: string
             <span className="label">Memory</span>
             <span className="value">{last ? formatBytes(last.memUsage) : '—'}</span>
           </div>
-          <span className="faint">of {formatBytes(memLimit)}</span>
+          <span className="faint">
+            scale 0–{formatBytes(memMax, 0)}
+            {last?.memLimit ? ` · limit ${formatBytes(last.memLimit)}` : ''}
+          </span>
         </div>
         <Sparkline
           values={samples.map((s) => s.memUsage)}
-          max={memLimit}
+          max={memMax}
           color="var(--chart-mem)"
           label="Memory usage"
         />

@@ -37,7 +37,7 @@ export function ImportImage({ hostId, onDone }: { hostId: string; onDone: () => 
 
   const pct = progress?.total ? Math.round((progress.loaded / progress.total) * 100) : 0;
   return (
-    <div className="stack" style={{ gap: 8 }} data-testid="image-import">
+    <div className="import-image" data-testid="image-import">
       <div className="row">
         <input
           ref={input}
@@ -50,12 +50,25 @@ export function ImportImage({ hostId, onDone }: { hostId: string; onDone: () => 
             if (f) void start(f);
           }}
         />
-        <label htmlFor="image-tar" className="btn" aria-disabled={!!progress}>
-          <Icon name="upload" /> Import tar…
+        <label
+          htmlFor="image-tar"
+          className="btn"
+          aria-disabled={!!progress}
+          title="Load an image archive made by `docker save` (or berth save) into this host"
+        >
+          <Icon name="upload" /> Load image archive…
         </label>
         {progress ? (
           <>
-            <div className="progress grow" role="progressbar" aria-valuenow={pct} aria-valuemin={0} aria-valuemax={100}>
+            <div
+              className="progress"
+              style={{ width: 220 }}
+              role="progressbar"
+              aria-label="Upload progress"
+              aria-valuenow={pct}
+              aria-valuemin={0}
+              aria-valuemax={100}
+            >
               <span style={{ width: `${pct}%` }} />
             </div>
             <span className="mono nowrap">

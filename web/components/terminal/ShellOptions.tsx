@@ -13,6 +13,7 @@ export function ShellOptions({
 }) {
   return (
     <>
+      <span className="muted">Command</span>
       <fieldset className="btn-group" aria-label="Command">
         {(['sh', 'bash', 'custom'] as const).map((p) => (
           <button

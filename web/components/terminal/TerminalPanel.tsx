@@ -167,6 +167,11 @@ export default function TerminalPanel({
             <span className={`badge ${state === 'open' ? 'ok' : 'warn'}`} data-testid="terminal-state">
               {STATE_LABEL[state]}
             </span>
+            {session ? (
+              <span className="muted mono" title={session.id}>
+                session {session.id.slice(0, 12)}
+              </span>
+            ) : null}
             <span className="spacer" />
             <button type="button" className="btn sm" onClick={copySelection} title="Copy selection (Ctrl+Shift+C)">
               <Icon name="copy" size={12} /> Copy

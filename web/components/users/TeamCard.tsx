@@ -79,7 +79,7 @@ export function TeamCard({
           </div>
           <div className="row">
             <select
-              className="select grow"
+              className="select sm grow"
               aria-label="User to add"
               value={userId}
               onChange={(e) => setUserId(e.target.value)}
@@ -137,7 +137,7 @@ export function TeamCard({
           )}
           <div className="row">
             <select
-              className="select grow"
+              className="select sm grow"
               aria-label="Host to grant"
               value={hostId}
               onChange={(e) => setHostId(e.target.value)}
@@ -151,7 +151,7 @@ export function TeamCard({
               ))}
             </select>
             <select
-              className="select"
+              className="select sm"
               aria-label="Role"
               value={role}
               onChange={(e) => setRole(e.target.value as (typeof ROLES)[number])}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sparklinePath } from '@/lib/sparkline';
+import { niceMax, sparklinePath } from '@/lib/sparkline';
 
 describe('sparklinePath', () => {
   it('maps values to a left-to-right path inside the box and clamps over-range values', () => {
@@ -9,5 +9,15 @@ describe('sparklinePath', () => {
   });
   it('draws nothing without data', () => {
     expect(sparklinePath([], 100, 50, 1)).toEqual({ line: '', area: '' });
+  });
+});
+
+describe('niceMax', () => {
+  it('rounds the peak plus headroom up to 1/2/5 × 10^n', () => {
+    expect(niceMax([0.3, 0.7], 0.1)).toBe(1);
+    expect(niceMax([3.5], 0.1)).toBe(5);
+    expect(niceMax([90], 1)).toBe(200);
+    expect(niceMax([], 2)).toBe(5);
+    expect(niceMax([400 * 1024], 1024)).toBe(500_000);
   });
 });

@@ -9,7 +9,7 @@ import { Icon } from '@/components/Icon';
 import { PageHead } from '@/components/PageHead';
 import { EmptyState, ErrorState, LoadingRows, TableState } from '@/components/States';
 import { exportHref, filterFromParams, filterToInput, filterToParams, sessionOf } from '@/lib/audit';
-import { formatDateTime } from '@/lib/format';
+import { formatDateTime, shortId } from '@/lib/format';
 import { useTRPC } from '@/lib/trpc';
 
 const COLS = 6;
@@ -84,7 +84,7 @@ function AuditView() {
                     <td className="mono">{e.action}</td>
                     <td>{e.hostName ?? <span className="faint">—</span>}</td>
                     <td className="mono truncate" title={e.target ?? ''}>
-                      {e.target ?? '—'}
+                      {e.target && /^[0-9a-f]{64}$/.test(e.target) ? shortId(e.target) : (e.target ?? '—')}
                       {sessionOf(e.params) ? (
                         <>
                           {' '}

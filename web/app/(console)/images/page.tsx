@@ -52,11 +52,6 @@ function ImagesView() {
         {list.length ? <HostPicker list={list} value={hostId} onChange={select} /> : null}
       </PageHead>
       {hosts.isError ? <ErrorState error={hosts.error} /> : null}
-      {chosen ? (
-        <div className="card card-body">
-          <ImportImage hostId={hostId} onDone={refresh} />
-        </div>
-      ) : null}
       <div className="toolbar">
         <input
           className="input search"
@@ -66,6 +61,8 @@ function ImagesView() {
           value={filter}
           onChange={(e) => setFilter(e.target.value)}
         />
+        <span className="spacer" />
+        {chosen ? <ImportImage hostId={hostId} onDone={refresh} /> : null}
       </div>
       <div className="card table-wrap">
         <table className="table" data-testid="images-table">
