@@ -20,7 +20,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StatsReader } from '../engine/src/containers/stats.js';
 import { deleteBridge } from '../engine/src/network/bridge.js';
-import { cleanupCniChains } from '../engine/src/network/iptables.js';
 import { NetworkManager } from '../engine/src/network/manager.js';
 import { type BenchDaemon, docker, startBerthd } from './lib/registry-daemons.js';
 
@@ -117,9 +116,7 @@ async function moduleBench(): Promise<{ run: number; stats: number }> {
     await mgr.containers.remove(id);
   }
   const run = seconds(t0);
-  await mgr.close();
-  await deleteBridge(bridge);
-  await cleanupCniChains();
+  await mgr.uninstall();
   const cgroups: string[] = [];
   for (let i = 0; i < N; i++) {
     const cg = `/berth-bench/${i}`;

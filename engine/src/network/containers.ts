@@ -151,31 +151,13 @@ export class ContainerNetworking {
     const path = await createNetns(name);
     st.live = { netnsName: name, netnsPath: path, endpoints: {}, ports: [], filesDir: opts.filesDir };
     try {
-      await this.mgr.cni.add(LOOPBACK, { containerId: id, netns: path, ifname: 'lo' });
       const bridged = nets.filter((n) => n.Driver === 'bridge');
-      if (bridged.length > 0) {
-        const { mappings, proxies } = await reservePorts(portRequests(st.config.hostConfig, st.config.exposedPorts));
-        this.proxies.set(id, proxies);
-        st.live.ports = mappings;
-        for (const [i, net] of bridged.entries()) {
-          const cfg = st.networks[net.Id] ?? {};
-          const ep = await addEndpoint(
-            this.mgr.cni,
-            net,
-            {
-              containerId: id,
-              netnsPath: path,
-              ifname: `eth${i}`,
-              ipv4: cfg.IPAMConfig?.IPv4Address,
-              aliases: this.aliases(net, cfg, id),
-              ports: i === 0 ? mappings : [],
-            },
-            this.chain,
-          );
-          st.live.endpoints[net.Id] = ep;
-          if (i === 0) for (const [j, p] of proxies.entries()) p.setTarget(ep.ip, mappings[j]!.containerPort);
-        }
-      }
+      // Loopback and the bridge endpoints are independent: set them up side by side.
+      const done = await Promise.allSettled([
+        this.mgr.cni.add(LOOPBACK, { containerId: id, netns: path, ifname: 'lo' }),
+        this.attachBridged(st, bridged),
+      ]);
+      for (const r of done) if (r.status === 'rejected') throw r.reason;
       const first = Object.values(st.live.endpoints)[0];
       const firstNet = bridged[0];
       const embeddedDns = firstNet && firstNet.Name !== 'bridge' ? this.mgr.dnsAddress(firstNet.Id) : undefined;
@@ -185,6 +167,33 @@ export class ContainerNetworking {
     } catch (err) {
       await this.stop(id).catch(() => undefined);
       throw err;
+    }
+  }
+
+  /** Reserve the published ports, then one endpoint per network (eth0 first, carrying the ports). */
+  private async attachBridged(st: ContainerNetState, bridged: NetworkRecord[]): Promise<void> {
+    const live = st.live;
+    if (!live?.netnsPath || bridged.length === 0) return;
+    const { mappings, proxies } = await reservePorts(portRequests(st.config.hostConfig, st.config.exposedPorts));
+    this.proxies.set(st.id, proxies);
+    live.ports = mappings;
+    for (const [i, net] of bridged.entries()) {
+      const cfg = st.networks[net.Id] ?? {};
+      const ep = await addEndpoint(
+        this.mgr.cni,
+        net,
+        {
+          containerId: st.id,
+          netnsPath: live.netnsPath,
+          ifname: `eth${i}`,
+          ipv4: cfg.IPAMConfig?.IPv4Address,
+          aliases: this.aliases(net, cfg, st.id),
+          ports: i === 0 ? mappings : [],
+        },
+        this.chain,
+      );
+      live.endpoints[net.Id] = ep;
+      if (i === 0) for (const [j, p] of proxies.entries()) p.setTarget(ep.ip, mappings[j]!.containerPort);
     }
   }
 
