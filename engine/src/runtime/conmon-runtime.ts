@@ -8,6 +8,8 @@ import { isMountpoint, mountAll, unmount } from '../mount/mount.js';
 import { openAttach } from './attach.js';
 import { isConmon, killConmon, launchConmon, readPid } from './conmon.js';
 import { checkDependencies, defaultConmonPath, defaultRuntimePath } from './dependencies.js';
+import { startExec } from './exec.js';
+import type { ExecOptions, ExecProcess } from './exec-types.js';
 import { ExitMonitor } from './exits.js';
 import { TaskLayout, type TaskRecord, validTaskId } from './layout.js';
 import { readLogs } from './logs.js';
@@ -242,6 +244,12 @@ export class ConmonRuntime implements Runtime {
     } finally {
       await fh.close();
     }
+  }
+
+  async exec(id: string, opts: ExecOptions): Promise<ExecProcess> {
+    await this.requireRecord(id);
+    const env = { runtimePath: this.runtimePath, conmonPath: this.conmonPath, runtimeRoot: this.layout.runtimeRoot, execRoot: join(this.opts.root, 'exec') };
+    return startExec(env, id, opts);
   }
 
   async pids(id: string): Promise<number[]> {

@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Mount } from '../snapshots/types.js';
+import type { ExecOptions, ExecProcess } from './exec-types.js';
 
 /** What the OCI runtime needs to create a task: a bundle (config.json written by the caller) and its rootfs mounts. */
 export interface CreateTaskOptions {
@@ -88,6 +89,8 @@ export interface Runtime {
   exitStatus(id: string): Promise<ExitStatus | undefined>;
   attach(id: string, opts: { stdin: boolean }): Promise<AttachStream>;
   resize(id: string, size: { height: number; width: number }): Promise<void>;
+  /** Run another process in a running task (docker exec); see exec.ts. */
+  exec(id: string, opts: ExecOptions): Promise<ExecProcess>;
   pids(id: string): Promise<number[]>;
   readLogs(logPath: string, opts: LogReadOptions): AsyncIterable<LogEntry>;
 }
