@@ -28,6 +28,8 @@ export interface KeyValueInstruction extends Base {
   kind: 'ENV' | 'LABEL';
   /** Raw key and value words, expanded and unquoted at dispatch. */
   pairs: { key: string; value: string }[];
+  /** Taken literally (the `--label` options, which Docker adds unexpanded). */
+  noExpand?: boolean;
 }
 export interface ArgInstruction extends Base {
   kind: 'ARG';
