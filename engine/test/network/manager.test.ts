@@ -321,3 +321,29 @@ describe('host, none and container network modes', () => {
     expect(existsSync(none.netnsPath!)).toBe(false);
   });
 });
+
+describe('daemon restart', () => {
+  it('keeps running containers networked: DNS names and published ports come back', async () => {
+    await mgr.create({ Name: 'tnet-r', IPAM: { Config: [{ Subnet: '10.213.9.0/24' }] } });
+    const id = newId();
+    const client = newId();
+    await startContainer(id, 'survivor', {
+      networkMode: 'tnet-r',
+      hostConfig: { PortBindings: { '7070/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } },
+    });
+    await startContainer(client, 'client', { networkMode: 'tnet-r' });
+    const port = mgr.containers.settings(id).Ports['7070/tcp']?.[0]?.HostPort;
+    await mgr.close();
+    mgr = new NetworkManager(mgr.opts);
+    await mgr.init();
+    expect(mgr.containers.settings(id).Ports['7070/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: port }]);
+    const lookup = await nsExecAsync(client, 'busybox', 'nslookup', '-type=a', 'survivor', '10.213.9.1');
+    expect(lookup).toContain(`Address: ${ipOf(id)}`);
+    // The port is held again: a second holder cannot take it.
+    const { openTcpProxy } = await import('../../src/network/proxy.js');
+    await expect(openTcpProxy('127.0.0.1', Number(port))).rejects.toThrow('port is already allocated');
+    await mgr.containers.remove(id);
+    await mgr.containers.remove(client);
+    await mgr.remove('tnet-r');
+  });
+});
