@@ -47,11 +47,15 @@ const THROTTLE_MS = 100;
 
 /**
  * Byte progress of one layer, throttled: a message every 512 KiB or 100 ms, and always the last
- * one, so a fast loopback transfer does not flood the API stream with thousands of lines.
+ * one, so a fast loopback transfer does not flood the API stream with thousands of lines. A
+ * skipped update is sent once the interval is over (trailing edge), so a stalled transfer still
+ * shows where it stopped.
  */
 export class LayerProgress {
   private lastBytes = -1;
   private lastTime = 0;
+  private pending: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly emit: ProgressFn,
@@ -60,10 +64,31 @@ export class LayerProgress {
     private readonly total: number,
   ) {}
 
-  update(current: number, force = false): void {
+  update(current: number): void {
     const now = Date.now();
     const done = current >= this.total;
-    if (!force && !done && current - this.lastBytes < THROTTLE_BYTES && now - this.lastTime < THROTTLE_MS) return;
+    if (!done && current - this.lastBytes < THROTTLE_BYTES && now - this.lastTime < THROTTLE_MS) {
+      this.pending = current;
+      this.timer ??= setTimeout(() => this.flush(), THROTTLE_MS - (now - this.lastTime)).unref();
+      return;
+    }
+    this.send(current, now);
+  }
+
+  /** No more updates (finished or failed): drop any trailing one. */
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending = undefined;
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    if (this.pending !== undefined) this.send(this.pending, Date.now());
+  }
+
+  private send(current: number, now: number): void {
+    this.stop();
     if (current === this.lastBytes) return;
     this.lastBytes = current;
     this.lastTime = now;

@@ -157,12 +157,19 @@ async function fetchLayers(
             if (linked.aborted) throw linked.reason;
             const id = shortId(layer.digest);
             const bar = new LayerProgress(progress, id, 'Downloading', layer.size);
-            await ensureBlob(ctx, layer.digest, () =>
-              downloadBlob(ctx, client, ref.path, layer, linked, {
-                onBytes: (n) => bar.update(n),
-                onEnd: () => progress(statusEvent('Verifying Checksum', id)),
-              }),
-            );
+            try {
+              await ensureBlob(ctx, layer.digest, () =>
+                downloadBlob(ctx, client, ref.path, layer, linked, {
+                  onBytes: (n) => bar.update(n),
+                  onEnd: () => {
+                    bar.stop();
+                    progress(statusEvent('Verifying Checksum', id));
+                  },
+                }),
+              );
+            } finally {
+              bar.stop();
+            }
             progress(statusEvent('Download complete', id));
           },
           () => progress(statusEvent('Waiting', shortId(layer.digest))),

@@ -144,6 +144,7 @@ async function pushBlob(
   try {
     await client.upload(ref.path, location, counted(), local.size, desc.digest, signal);
   } finally {
+    bar?.stop();
     reader.destroy();
   }
   return 'Pushed';

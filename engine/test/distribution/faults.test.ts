@@ -113,4 +113,34 @@ describe('pull faults', () => {
     expect(isEngineError(err, 'DIGEST_MISMATCH')).toBe(true);
     expect(await engine.content.has(image.manifest.digest)).toBe(false);
   });
+
+  it('stops a cancelled pull (client gone) and resumes it later', async () => {
+    engine = await TestEngine.create();
+    const ref = `${proxy.host}/faults/app:v1`;
+    proxy.faults.set(big().digest, { stallAfter: 1 << 20, times: 1 });
+    const abort = new AbortController();
+    const err = await engine.distribution
+      .pull(ref, { signal: abort.signal }, (e) => {
+        if (e.status === 'Downloading' && (e.progressDetail?.current ?? 0) >= 1 << 20) abort.abort(new Error('client went away'));
+      })
+      .catch((e: unknown) => e);
+    expect((err as Error).message).toBe('client went away');
+    expect(isEngineError(await engine.images.get(ref).catch((e: unknown) => e), 'NO_SUCH_IMAGE')).toBe(true);
+    const offset = await engine.content.ingestOffset(pullIngestRef(big().digest));
+    expect(offset).toBe(1 << 20);
+
+    proxy.seen.length = 0;
+    expect((await engine.distribution.pull(ref, {}, () => {})).id).toBe(image.config.digest);
+    expect(gets(big().digest).map((r) => r.range)).toEqual([`bytes=${offset}-`]);
+  });
+
+  it('lets two pulls of one image share the downloads', async () => {
+    engine = await TestEngine.create();
+    const ref = `${proxy.host}/faults/app:v1`;
+    const [a, b] = await Promise.all([engine.distribution.pull(ref, {}, () => {}), engine.distribution.pull(ref, {}, () => {})]);
+    expect(a.id).toBe(image.config.digest);
+    expect(b.id).toBe(image.config.digest);
+    expect(gets(big().digest)).toHaveLength(1);
+    expect(gets(small().digest)).toHaveLength(1);
+  });
 });

@@ -30,4 +30,22 @@ describe('progress', () => {
     expect(events.length).toBeLessThanOrEqual(10);
     expect(events.at(-1)).toMatchObject({ status: 'Downloading', id: 'abc', progressDetail: { current: total, total } });
   });
+
+  it('sends a skipped update once the interval is over, so a stall shows where it stopped', async () => {
+    const events: ProgressEvent[] = [];
+    const bar = new LayerProgress((e) => events.push(e), 'abc', 'Downloading', 10_000_000);
+    bar.update(0);
+    bar.update(1000);
+    expect(events).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(events.map((e) => e.progressDetail?.current)).toEqual([0, 1000]);
+
+    const stopped: ProgressEvent[] = [];
+    const other = new LayerProgress((e) => stopped.push(e), 'def', 'Downloading', 10_000_000);
+    other.update(0);
+    other.update(1000);
+    other.stop();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(stopped).toHaveLength(1);
+  });
 });

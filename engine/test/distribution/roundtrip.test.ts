@@ -82,6 +82,20 @@ describe('push and pull round trips (open registry)', () => {
     }
   });
 
+  it('pushes every local tag of a repository when no tag is given', async () => {
+    const repo = `${registry.host}/rt/tags`;
+    await source.images.importRootfs(Readable.from([await busyboxRootfsTar()]), { reference: `${repo}:one` });
+    await source.images.tag(`${repo}:one`, repo, 'two');
+    const results = await source.distribution.push(repo, {}, () => {});
+    expect(results.map((r) => r.Tag)).toEqual(['one', 'two']);
+    const target = await TestEngine.create();
+    try {
+      expect((await target.distribution.pull(`${repo}:two`, {}, () => {})).repoTags).toContain(`${repo}:two`);
+    } finally {
+      await target.destroy();
+    }
+  });
+
   it('refuses unknown images and tags', async () => {
     const err = await source.distribution.pull(`${registry.host}/rt/none:v1`, {}, () => {}).catch((e: unknown) => e);
     expect(isEngineError(err, 'NO_SUCH_IMAGE')).toBe(true);

@@ -7,6 +7,8 @@ export interface BlobFault {
   corruptAt?: number;
   /** Apply the fault this many times, then pass through (default: always). */
   times?: number;
+  /** Send this many body bytes, then hold the connection open without sending more. */
+  stallAfter?: number;
   /** Called when a response was cut. */
   onCut?: () => void;
 }
@@ -72,6 +74,13 @@ export class FaultProxy {
               out = Buffer.from(chunk);
               const i = fault.corruptAt - sent;
               out[i] = (out[i] ?? 0) ^ 0xff;
+            }
+            if (fault.stallAfter !== undefined && sent + out.length >= fault.stallAfter) {
+              res.write(out.subarray(0, fault.stallAfter - sent));
+              sent = fault.stallAfter;
+              up.pause();
+              up.removeAllListeners('data');
+              return;
             }
             if (fault.cutAfter !== undefined && sent + out.length >= fault.cutAfter) {
               res.write(out.subarray(0, fault.cutAfter - sent));
