@@ -12,6 +12,7 @@ interface Options {
   tlscert?: string;
   tlskey?: string;
   runtime?: string;
+  certsDir: string;
   logLevel: string;
 }
 
@@ -25,6 +26,7 @@ const program = new Command()
   .option('--tlscert <file>', 'server certificate')
   .option('--tlskey <file>', 'server key')
   .option('--runtime <path>', 'OCI runtime binary (runc or crun)')
+  .option('--certs-dir <dir>', 'registry CAs and client certs, as <dir>/<host:port>/ca.crt', '/etc/berth/certs.d')
   .option('--log-level <level>', 'debug, info, warn or error', 'info');
 
 async function main(): Promise<void> {
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
   for (const host of opts.host) {
     if (host.startsWith('tcp://') && !tls) throw new Error(`refusing to serve ${host} without mutual TLS: give --tlscacert, --tlscert and --tlskey`);
   }
-  const daemon = await Daemon.open({ dataRoot: opts.dataRoot, log, runtimePath: opts.runtime });
+  const daemon = await Daemon.open({ dataRoot: opts.dataRoot, log, runtimePath: opts.runtime, certsDir: opts.certsDir });
   const api = new ApiServer(daemon.backend(), log);
   for (const host of opts.host) await api.listen({ host, tls: host.startsWith('tcp://') ? tls : undefined });
   log.info({ dataRoot: opts.dataRoot, version: BERTH_VERSION }, 'berthd ready');

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import type { Backend, Json } from '../api/backend.js';
+import { buildBackend } from '../build/index.js';
 import { ContainerStore } from '../containers/store.js';
 import { EngineError } from '../errors.js';
+import { Distribution } from '../distribution/index.js';
 import { createImageService } from '../images/service.js';
 import type { Logger } from '../log.js';
 import { ConmonRuntime } from '../runtime/index.js';
@@ -20,7 +22,8 @@ export interface DaemonOptions {
   log: Logger;
   /** OCI runtime binary (runc by default; crun where the cgroup setup allows). */
   runtimePath?: string;
-  registry?: (ctx: DaemonContext) => RegistryOps;
+  /** dockerd's certs.d layout for registry CAs and client certs. */
+  certsDir?: string;
 }
 
 /**
@@ -62,7 +65,8 @@ export class Daemon {
     await containers.load();
     const { content, snapshotter } = images;
     const ctx: DaemonContext = { root, log, containers, content, images, snapshotter, runtime, events: new EventBus() };
-    const daemon = new Daemon(ctx, opts.registry?.(ctx));
+    const distribution = new Distribution({ content, images, log, certsDir: opts.certsDir, stateDir: join(root, 'distribution') });
+    const daemon = new Daemon(ctx, distribution.registryOps());
     await daemon.lifecycle.restore();
     return daemon;
   }
@@ -111,7 +115,6 @@ export class Daemon {
       containerExport: (r) => a.export(r),
       containerChanges: (r) => a.changes(r),
       containerPrune: (f) => this.prune(f),
-      containerCommit: notYet('commit'),
       containerStats: notYet('stats'),
       containerUpdate: notYet('update'),
       imageList: (o) => i.imageList(o),
@@ -126,6 +129,7 @@ export class Daemon {
       imagePull: (r, o, p, sig) => i.imagePull(r, o, p, sig),
       imagePush: (r, o, p, sig) => i.imagePush(r, o, p, sig),
       registryLogin: (auth) => i.registryLogin(auth),
+      ...buildBackend(this),
     };
   }
 
