@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -66,9 +66,24 @@ export function useRuntimeHarness(): Harness {
   });
   afterAll(async () => {
     await killLeftoverConmons(h.root);
+    await removeTestCgroups();
     await rm(h.dir, { recursive: true, force: true });
   });
   return h;
+}
+
+/**
+ * runc removes each container's cgroup, not the parent the fixture puts them under. Best effort:
+ * rmdir fails (EBUSY) while another test's container still uses it.
+ */
+async function removeTestCgroups(): Promise<void> {
+  let controllers: string[] = [];
+  try {
+    controllers = await readdir('/sys/fs/cgroup');
+  } catch {
+    return;
+  }
+  await Promise.all(controllers.map((c) => rmdir(join('/sys/fs/cgroup', c, 'berth-test')).catch(() => undefined)));
 }
 
 /** Belt and braces: a failed test must not leave conmon (or its container) running. */
