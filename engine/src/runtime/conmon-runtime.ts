@@ -84,9 +84,10 @@ export class ConmonRuntime implements Runtime {
     ]);
     const rootfsDir = join(bundle, 'rootfs');
     await mkdir(rootfsDir, { recursive: true });
-    // The caller may have mounted the rootfs already (to read /etc/passwd while building the spec).
-    const mountedRootfs = opts.rootfs.length > 0 && !(await isMountpoint(rootfsDir));
-    if (mountedRootfs) await mountAll(opts.rootfs, rootfsDir);
+    // The caller may have mounted the rootfs already (to read /etc/passwd while building the spec);
+    // either way the task owns the mount from here, and delete() unmounts it.
+    const mountedRootfs = opts.rootfs.length > 0;
+    if (mountedRootfs && !(await isMountpoint(rootfsDir))) await mountAll(opts.rootfs, rootfsDir);
     const record: TaskRecord = {
       id,
       bundle,

@@ -78,7 +78,7 @@ export interface TaskRecord {
   stdinOnce: boolean;
   /** Path of the OCI runtime binary that created it. */
   runtime: string;
-  /** Whether create() mounted the rootfs (and so delete() unmounts it). */
+  /** Whether the task has rootfs mounts at `<bundle>/rootfs` (delete() unmounts them). */
   mountedRootfs: boolean;
   createdAt: string;
 }

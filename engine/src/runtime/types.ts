@@ -70,7 +70,10 @@ export interface LogReadOptions {
  */
 export interface Runtime {
   readonly name: string;
-  /** Mounts `rootfs` unless `<bundle>/rootfs` is already a mount point (the caller may mount it first). */
+  /**
+   * Mounts `rootfs` at `<bundle>/rootfs` unless it is already mounted there (the caller may mount it
+   * first to build the spec); either way delete() unmounts it.
+   */
   create(opts: CreateTaskOptions): Promise<{ pid: number }>;
   start(id: string): Promise<void>;
   kill(id: string, signal: string, all?: boolean): Promise<void>;

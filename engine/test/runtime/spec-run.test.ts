@@ -54,8 +54,8 @@ async function runSpec(
     return { exitCode, output: out.join(''), bundle, oomKilled: (await h.runtime.exitStatus(id))?.oomKilled };
   } finally {
     await h.runtime.delete(id, { force: true });
-    // create() found the rootfs mounted, so it left it to us.
-    expect(await isMountpoint(rootfsDir)).toBe(true);
+    // create() found the rootfs mounted and took it over: delete() unmounted it.
+    expect(await isMountpoint(rootfsDir)).toBe(false);
   }
 }
 
