@@ -94,7 +94,9 @@ async function main(): Promise<void> {
     const pull = median(list.map((t) => t.pull));
     const label = name === 'module' ? 'berth module (no API server)' : name;
     const ratio = (v: number, b?: number) => (b ? `${(v / b).toFixed(2)}x` : '-').padStart(10);
-    console.log(`${label.padEnd(28)} ${push.toFixed(2).padStart(6)}   ${pull.toFixed(2).padStart(6)}   ${ratio(push, basePush)}   ${ratio(pull, basePull)}`);
+    console.log(
+      `${label.padEnd(28)} ${push.toFixed(2).padStart(6)}   ${pull.toFixed(2).padStart(6)}   ${ratio(push, basePush)}   ${ratio(pull, basePull)}`,
+    );
   }
 }
 

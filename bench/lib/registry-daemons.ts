@@ -50,14 +50,20 @@ export async function startDockerd(): Promise<BenchDaemon> {
   const root = await mkdtemp('/tmp/bd-');
   const socket = join(root, 'd.sock');
   const args = [
-    '--data-root', join(root, 'data'),
-    '--exec-root', join(root, 'exec'),
-    '--pidfile', join(root, 'd.pid'),
-    '--host', `unix://${socket}`,
-    '--bridge', 'none',
+    '--data-root',
+    join(root, 'data'),
+    '--exec-root',
+    join(root, 'exec'),
+    '--pidfile',
+    join(root, 'd.pid'),
+    '--host',
+    `unix://${socket}`,
+    '--bridge',
+    'none',
     '--iptables=false',
     '--ip6tables=false',
-    '--storage-driver', 'overlay2',
+    '--storage-driver',
+    'overlay2',
   ];
   let logs = '';
   const proc = spawn('dockerd', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -77,13 +83,26 @@ export async function startDockerd(): Promise<BenchDaemon> {
 
 /** berthd from engine/bin/berthd (needs `npm run build -w engine`). */
 export async function startBerthd(): Promise<BenchDaemon> {
-  if (!existsSync(join(ENGINE, 'dist/cli/berthd.js'))) throw new Error('engine/dist is missing: run `npm run build -w engine` first');
+  if (!existsSync(join(ENGINE, 'dist/cli/berthd.js')))
+    throw new Error('engine/dist is missing: run `npm run build -w engine` first');
   const root = await mkdtemp('/tmp/bb-');
   const socket = join(root, 'b.sock');
   let logs = '';
-  const proc = spawn(process.execPath, [join(ENGINE, 'bin/berthd'), '--data-root', join(root, 'data'), '--host', `unix://${socket}`, '--log-level', 'warn'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [
+      join(ENGINE, 'bin/berthd'),
+      '--data-root',
+      join(root, 'data'),
+      '--host',
+      `unix://${socket}`,
+      '--log-level',
+      'warn',
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   proc.stderr?.on('data', (d: Buffer) => {
     logs = (logs + d.toString()).slice(-20_000);
   });
@@ -114,9 +133,13 @@ export function docker(host: string, args: string[], stdinFile?: string): Promis
       err += d.toString();
     });
     if (stdinFile && proc.stdin) {
-      import('node:fs').then(({ createReadStream }) => createReadStream(stdinFile).pipe(proc.stdin as NodeJS.WritableStream));
+      import('node:fs').then(({ createReadStream }) =>
+        createReadStream(stdinFile).pipe(proc.stdin as NodeJS.WritableStream),
+      );
     }
     proc.on('error', fail);
-    proc.on('close', (code) => (code === 0 ? done(out) : fail(new Error(`docker ${args.join(' ')} exited ${code}: ${err.slice(-2000)}`))));
+    proc.on('close', (code) =>
+      code === 0 ? done(out) : fail(new Error(`docker ${args.join(' ')} exited ${code}: ${err.slice(-2000)}`)),
+    );
   });
 }

@@ -27,7 +27,8 @@ const authSchema = z
 /** Normalize a parsed auth object: `auth` ("user:pass" in base64) fills username/password. */
 export function normalizeAuth(value: unknown): RegistryAuth | undefined {
   const parsed = authSchema.safeParse(value);
-  if (!parsed.success) throw new EngineError('BAD_PARAMETER', 'invalid registry auth: expected {username, password, serveraddress}');
+  if (!parsed.success)
+    throw new EngineError('BAD_PARAMETER', 'invalid registry auth: expected {username, password, serveraddress}');
   const { auth, ...rest } = parsed.data;
   const out: RegistryAuth = {};
   for (const key of ['username', 'password', 'serveraddress', 'identitytoken', 'registrytoken'] as const) {
@@ -81,7 +82,8 @@ export function parseChallenges(value: string | undefined): Challenge[] {
     if (!m || m[0].length === 0) break;
     const [, token = '', quoted, bare] = m;
     if (quoted !== undefined || bare !== undefined) {
-      if (current) current.params[token.toLowerCase()] = quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : (bare ?? '');
+      if (current)
+        current.params[token.toLowerCase()] = quoted !== undefined ? quoted.replace(/\\(.)/g, '$1') : (bare ?? '');
     } else {
       current = { scheme: token.toLowerCase(), params: {} };
       out.push(current);
@@ -106,7 +108,11 @@ export async function registryErrorMessage(res: HttpResponse, fallback: string):
     // The body is only a nicety for the message.
   }
   try {
-    const json = JSON.parse(text) as { errors?: { code?: string; message?: string }[]; details?: string; error?: string };
+    const json = JSON.parse(text) as {
+      errors?: { code?: string; message?: string }[];
+      details?: string;
+      error?: string;
+    };
     if (Array.isArray(json.errors) && json.errors.length > 0) {
       return json.errors.map((e) => `${(e.code ?? 'error').toLowerCase()}: ${e.message ?? ''}`).join(', ');
     }
@@ -167,7 +173,12 @@ export class Authorizer {
     this.setChallenges(challenges);
   }
 
-  private async fetchToken(challenge: Challenge, scopes: string[], signal: AbortSignal | undefined, login: boolean): Promise<CachedToken> {
+  private async fetchToken(
+    challenge: Challenge,
+    scopes: string[],
+    signal: AbortSignal | undefined,
+    login: boolean,
+  ): Promise<CachedToken> {
     const realm = challenge.params.realm;
     if (!realm) throw new EngineError('UNAUTHORIZED', 'registry offered a bearer challenge without a realm');
     let url: URL;
@@ -218,7 +229,13 @@ export class Authorizer {
       const msg = await registryErrorMessage(res, `token server answered ${res.statusCode}`);
       throw new EngineError('UNAUTHORIZED', `fetching a token from ${url.origin}${url.pathname}: ${msg}`);
     }
-    let body: { token?: string; access_token?: string; expires_in?: number; issued_at?: string; refresh_token?: string };
+    let body: {
+      token?: string;
+      access_token?: string;
+      expires_in?: number;
+      issued_at?: string;
+      refresh_token?: string;
+    };
     try {
       body = (await res.body.json()) as typeof body;
     } catch {

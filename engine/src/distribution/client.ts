@@ -4,7 +4,7 @@ import { isDigest, sha256Digest } from '../content/digest.js';
 import { EngineError } from '../errors.js';
 import { MediaTypes } from '../types/oci.js';
 import { Authorizer, parseChallenges, type RegistryAuth, registryErrorMessage } from './auth.js';
-import { discard, type Endpoint, type Endpoints, header, type HttpResponse, send } from './transport.js';
+import { discard, type Endpoint, type Endpoints, type HttpResponse, header, send } from './transport.js';
 
 /** What a pull accepts, most specific last (the registry picks; schema1 is not offered). */
 export const MANIFEST_ACCEPT = [
@@ -61,7 +61,12 @@ export class RegistryClient {
   ) {}
 
   /** Resolve the endpoint and ping `/v2/` to learn the auth scheme, as dockerd does per operation. */
-  static async connect(endpoints: Endpoints, domain: string, creds: RegistryAuth | undefined, signal?: AbortSignal): Promise<RegistryClient> {
+  static async connect(
+    endpoints: Endpoints,
+    domain: string,
+    creds: RegistryAuth | undefined,
+    signal?: AbortSignal,
+  ): Promise<RegistryClient> {
     const endpoint = await endpoints.forDomain(domain, signal);
     const authorizer = new Authorizer(endpoints, creds);
     const res = await send(`${endpoint.base}/v2/`, { dispatcher: endpoint.dispatcher, signal });
@@ -69,7 +74,10 @@ export class RegistryClient {
     await discard(res);
     if (res.statusCode === 401) authorizer.setChallenges(challenges);
     else if (res.statusCode !== 200) {
-      throw new EngineError('INTERNAL', `${endpoint.base} does not speak the registry v2 API (GET /v2/ answered ${res.statusCode})`);
+      throw new EngineError(
+        'INTERNAL',
+        `${endpoint.base} does not speak the registry v2 API (GET /v2/ answered ${res.statusCode})`,
+      );
     }
     return new RegistryClient(domain, endpoint, endpoints, authorizer);
   }
@@ -86,7 +94,10 @@ export class RegistryClient {
     });
     if (res.statusCode === 404) {
       await discard(res);
-      throw new EngineError('NO_SUCH_IMAGE', `manifest for ${this.domain}/${repo}:${reference} not found: manifest unknown`);
+      throw new EngineError(
+        'NO_SUCH_IMAGE',
+        `manifest for ${this.domain}/${repo}:${reference} not found: manifest unknown`,
+      );
     }
     await this.expect(res, [200], `fetching manifest ${repo}:${reference}`);
     const length = Number(header(res, 'content-length') ?? '0');
@@ -95,7 +106,8 @@ export class RegistryClient {
       throw new EngineError('INTERNAL', `manifest ${repo}:${reference} is ${length} bytes: too large`);
     }
     const body = Buffer.from(await res.body.arrayBuffer());
-    if (body.length > MAX_MANIFEST_BYTES) throw new EngineError('INTERNAL', `manifest ${repo}:${reference} is too large`);
+    if (body.length > MAX_MANIFEST_BYTES)
+      throw new EngineError('INTERNAL', `manifest ${repo}:${reference} is too large`);
     const digest = sha256Digest(body);
     if (isDigest(reference) && digest !== reference) throw new EngineError('DIGEST_MISMATCH', reference, digest);
     let mediaType = (header(res, 'content-type') ?? '').split(';')[0]?.trim() ?? '';
@@ -108,7 +120,13 @@ export class RegistryClient {
     return { digest, mediaType, body };
   }
 
-  async putManifest(repo: string, reference: string, mediaType: string, body: Buffer, signal?: AbortSignal): Promise<string> {
+  async putManifest(
+    repo: string,
+    reference: string,
+    mediaType: string,
+    body: Buffer,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const res = await this.call(`/v2/${repo}/manifests/${reference}`, {
       method: 'PUT',
       scopes: [pushScope(repo)],
@@ -141,10 +159,15 @@ export class RegistryClient {
     for (let hops = 0; res.statusCode >= 300 && res.statusCode < 400 && res.statusCode !== 304; hops++) {
       const location = header(res, 'location');
       await discard(res);
-      if (!location || hops >= MAX_REDIRECTS) throw new EngineError('INTERNAL', `blob ${digest}: bad redirect from registry`);
+      if (!location || hops >= MAX_REDIRECTS)
+        throw new EngineError('INTERNAL', `blob ${digest}: bad redirect from registry`);
       url = new URL(location, url).href;
       // Credentials stay with the registry: storage backends get pre-signed URLs.
-      res = await send(url, { headers: ranged ? { range: `bytes=${offset}-` } : {}, dispatcher: await this.endpoints.forUrl(url), signal });
+      res = await send(url, {
+        headers: ranged ? { range: `bytes=${offset}-` } : {},
+        dispatcher: await this.endpoints.forUrl(url),
+        signal,
+      });
     }
     if (res.statusCode === 416) {
       await discard(res);
@@ -168,11 +191,14 @@ export class RegistryClient {
 
   /** Try a cross-repository mount; undefined when mounted, else the upload the registry started instead. */
   async mount(repo: string, digest: string, from: string, signal?: AbortSignal): Promise<string | undefined> {
-    const res = await this.call(`/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`, {
-      method: 'POST',
-      scopes: [pushScope(repo), pullScope(from)],
-      signal,
-    });
+    const res = await this.call(
+      `/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
+      {
+        method: 'POST',
+        scopes: [pushScope(repo), pullScope(from)],
+        signal,
+      },
+    );
     await this.expect(res, [201, 202], `mounting ${digest} from ${from} into ${repo}`);
     await discard(res);
     return res.statusCode === 201 ? undefined : this.location(res);
@@ -186,7 +212,14 @@ export class RegistryClient {
   }
 
   /** Stream a blob into an upload (PATCH) and commit it under its digest (PUT ?digest=). */
-  async upload(repo: string, location: string, body: Readable | AsyncIterable<Uint8Array>, size: number, digest: string, signal?: AbortSignal): Promise<void> {
+  async upload(
+    repo: string,
+    location: string,
+    body: Readable | AsyncIterable<Uint8Array>,
+    size: number,
+    digest: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const patched = await this.call(location, {
       method: 'PATCH',
       scopes: [pushScope(repo)],
@@ -244,8 +277,13 @@ export class RegistryClient {
   async expect(res: HttpResponse, ok: number[], what: string): Promise<void> {
     if (ok.includes(res.statusCode)) return;
     const status = res.statusCode;
-    if (status === 401) throw new EngineError('UNAUTHORIZED', await registryErrorMessage(res, 'unauthorized: authentication required'));
-    if (status === 403) throw new EngineError('FORBIDDEN', await registryErrorMessage(res, 'denied: requested access to the resource is denied'));
+    if (status === 401)
+      throw new EngineError('UNAUTHORIZED', await registryErrorMessage(res, 'unauthorized: authentication required'));
+    if (status === 403)
+      throw new EngineError(
+        'FORBIDDEN',
+        await registryErrorMessage(res, 'denied: requested access to the resource is denied'),
+      );
     const msg = await registryErrorMessage(res, `registry answered ${status}`);
     throw new EngineError('INTERNAL', `${what}: ${msg}`);
   }

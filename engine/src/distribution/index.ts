@@ -12,9 +12,9 @@ import { BlobSources } from './sources.js';
 import { discard, Endpoints } from './transport.js';
 
 export type { RegistryAuth } from './auth.js';
+export { errorEvent } from './progress.js';
 export type { PullOptions } from './pull.js';
 export type { PushOptions, PushResult } from './push.js';
-export { errorEvent } from './progress.js';
 
 export interface DistributionOptions {
   content: ContentStore;
@@ -35,7 +35,11 @@ export type LoginResult = {
 
 /** The daemon's `RegistryOps` shape (engine/src/daemon/images.ts), without importing upward. */
 export interface RegistryOpsAdapter {
-  pull(ref: string, opts: { platform?: string; registryAuth?: string; signal?: AbortSignal }, progress: ProgressFn): Promise<void>;
+  pull(
+    ref: string,
+    opts: { platform?: string; registryAuth?: string; signal?: AbortSignal },
+    progress: ProgressFn,
+  ): Promise<void>;
   push(ref: string, opts: { registryAuth?: string; signal?: AbortSignal }, progress: ProgressFn): Promise<void>;
   login(auth: Record<string, unknown>): Promise<Record<string, unknown>>;
 }

@@ -14,10 +14,17 @@ const descriptor = z
   .loose();
 
 const manifestSchema = z
-  .object({ schemaVersion: z.literal(2), mediaType: z.string().optional(), config: descriptor, layers: z.array(descriptor) })
+  .object({
+    schemaVersion: z.literal(2),
+    mediaType: z.string().optional(),
+    config: descriptor,
+    layers: z.array(descriptor),
+  })
   .loose();
 
-const indexSchema = z.object({ schemaVersion: z.literal(2), mediaType: z.string().optional(), manifests: z.array(descriptor) }).loose();
+const indexSchema = z
+  .object({ schemaVersion: z.literal(2), mediaType: z.string().optional(), manifests: z.array(descriptor) })
+  .loose();
 
 const INDEX_TYPES = new Set<string>([MediaTypes.ociIndex, MediaTypes.dockerManifestList]);
 const MANIFEST_TYPES = new Set<string>([MediaTypes.ociManifest, MediaTypes.dockerManifest]);
@@ -50,19 +57,24 @@ export function parseManifest(body: Buffer, mediaType: string, what: string): Pa
   } catch {
     throw new EngineError('INTERNAL', `${what}: manifest is not JSON`);
   }
-  const isIndex = INDEX_TYPES.has(mediaType) || (!MANIFEST_TYPES.has(mediaType) && typeof json === 'object' && json !== null && 'manifests' in json);
+  const isIndex =
+    INDEX_TYPES.has(mediaType) ||
+    (!MANIFEST_TYPES.has(mediaType) && typeof json === 'object' && json !== null && 'manifests' in json);
   if (isIndex) {
     const parsed = indexSchema.safeParse(json);
-    if (!parsed.success) throw new EngineError('INTERNAL', `${what}: invalid image index: ${parsed.error.issues[0]?.message ?? ''}`);
+    if (!parsed.success)
+      throw new EngineError('INTERNAL', `${what}: invalid image index: ${parsed.error.issues[0]?.message ?? ''}`);
     return { kind: 'index', index: parsed.data as ImageIndex };
   }
   if (!MANIFEST_TYPES.has(mediaType) && !(typeof json === 'object' && json !== null && 'layers' in json)) {
     throw new EngineError('INTERNAL', `${what}: unsupported manifest media type ${JSON.stringify(mediaType)}`);
   }
   const parsed = manifestSchema.safeParse(json);
-  if (!parsed.success) throw new EngineError('INTERNAL', `${what}: invalid image manifest: ${parsed.error.issues[0]?.message ?? ''}`);
+  if (!parsed.success)
+    throw new EngineError('INTERNAL', `${what}: invalid image manifest: ${parsed.error.issues[0]?.message ?? ''}`);
   for (const layer of parsed.data.layers) {
-    if (!LAYER_TYPES.has(layer.mediaType)) throw new EngineError('INTERNAL', `${what}: unsupported layer media type ${layer.mediaType}`);
+    if (!LAYER_TYPES.has(layer.mediaType))
+      throw new EngineError('INTERNAL', `${what}: unsupported layer media type ${layer.mediaType}`);
   }
   return { kind: 'manifest', manifest: parsed.data as ImageManifest };
 }

@@ -7,7 +7,15 @@ export interface Platform {
   variant?: string;
 }
 
-const NODE_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const NODE_ARCH: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+};
 
 /** The platform this engine runs containers for. */
 export function hostPlatform(): Platform {
@@ -52,7 +60,9 @@ export function platformMatches(wanted: Platform, have: Platform): boolean {
  * (`unknown/unknown`) never match.
  */
 export function selectManifest(index: ImageIndex, wanted: Platform): OciDescriptor | undefined {
-  const candidates = index.manifests.filter((m) => m.platform && platformMatches({ os: wanted.os, architecture: wanted.architecture }, m.platform));
+  const candidates = index.manifests.filter(
+    (m) => m.platform && platformMatches({ os: wanted.os, architecture: wanted.architecture }, m.platform),
+  );
   const w = normalize(wanted);
   const exact = candidates.find((m) => m.platform && normalize(m.platform).variant === w.variant);
   if (exact) return exact;

@@ -24,7 +24,8 @@ export function progressBar(current: number, total: number): string {
   if (total <= 0) return humanSize(current).padStart(8);
   const filled = Math.min(50, Math.floor(Math.floor((current / total) * 100) / 2));
   const bar = `[${'='.repeat(filled)}>${' '.repeat(50 - filled)}] `;
-  const numbers = current > total ? humanSize(current).padStart(8) : `${humanSize(current).padStart(8)}/${humanSize(total)}`;
+  const numbers =
+    current > total ? humanSize(current).padStart(8) : `${humanSize(current).padStart(8)}/${humanSize(total)}`;
   return bar + numbers;
 }
 
@@ -113,7 +114,12 @@ export function pullUnpackProgress(emit: ProgressFn): ProgressFn {
     }
     const current = event.progressDetail?.current ?? 0;
     const total = event.progressDetail?.total ?? 0;
-    emit({ status: 'Extracting', progressDetail: { current, total }, progress: progressBar(current, total), id: event.id });
+    emit({
+      status: 'Extracting',
+      progressDetail: { current, total },
+      progress: progressBar(current, total),
+      id: event.id,
+    });
     if (total > 0 && current >= total) emit(statusEvent('Pull complete', event.id));
   };
 }

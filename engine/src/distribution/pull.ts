@@ -7,7 +7,14 @@ import { RegistryClient } from './client.js';
 import type { DistributionContext } from './context.js';
 import { delay, Limiter } from './limiter.js';
 import { parseManifest } from './manifest.js';
-import { formatPlatform, hostPlatform, type Platform, parsePlatform, platformMatches, selectManifest } from './platform.js';
+import {
+  formatPlatform,
+  hostPlatform,
+  type Platform,
+  parsePlatform,
+  platformMatches,
+  selectManifest,
+} from './platform.js';
 import { LayerProgress, pullUnpackProgress, shortId, statusEvent } from './progress.js';
 import { familiarString, parseRemoteReference, type RemoteReference } from './reference.js';
 import { NetworkError } from './transport.js';
@@ -37,20 +44,34 @@ export function pullIngestRef(digest: string): string {
  * Until that last step nothing is registered, so a failed pull leaves no half image; the blobs
  * it completed stay in the content store for the next attempt.
  */
-export async function pull(ctx: DistributionContext, refString: string, opts: PullOptions, progress: ProgressFn): Promise<ImageRecord> {
+export async function pull(
+  ctx: DistributionContext,
+  refString: string,
+  opts: PullOptions,
+  progress: ProgressFn,
+): Promise<ImageRecord> {
   const parsed = parseRemoteReference(refString);
-  const ref: RemoteReference = parsed.tag === undefined && parsed.digest === undefined ? { ...parsed, tag: 'latest' } : parsed;
+  const ref: RemoteReference =
+    parsed.tag === undefined && parsed.digest === undefined ? { ...parsed, tag: 'latest' } : parsed;
   const wantedExplicit = parsePlatform(opts.platform);
   const wanted = wantedExplicit ?? hostPlatform();
   const signal = opts.signal;
-  const client = await RegistryClient.connect(ctx.endpoints, ref.domain, opts.auth ?? decodeRegistryAuth(opts.registryAuth), signal);
+  const client = await RegistryClient.connect(
+    ctx.endpoints,
+    ref.domain,
+    opts.auth ?? decodeRegistryAuth(opts.registryAuth),
+    signal,
+  );
   const reference = ref.digest ?? ref.tag ?? 'latest';
 
   const top = await client.manifest(ref.path, reference, signal).catch((err: unknown) => {
     // dockerd answers a refused pull with 404 "pull access denied" rather than 401: the docker
     // CLI (28.x) meets a 401 from /images/create with a login prompt, which hangs without a TTY.
     if (isEngineError(err, 'UNAUTHORIZED') || isEngineError(err, 'FORBIDDEN')) {
-      throw new EngineError('NO_SUCH_IMAGE', `pull access denied for ${ref.familiarName}, repository does not exist or may require 'docker login': ${err.message}`);
+      throw new EngineError(
+        'NO_SUCH_IMAGE',
+        `pull access denied for ${ref.familiarName}, repository does not exist or may require 'docker login': ${err.message}`,
+      );
     }
     throw err;
   });
@@ -62,12 +83,16 @@ export async function pull(ctx: DistributionContext, refString: string, opts: Pu
   if (topParsed.kind === 'index') {
     const chosen = selectManifest(topParsed.index, wanted);
     if (!chosen) {
-      throw new EngineError('NO_SUCH_IMAGE', `${familiarString(ref)}: no matching manifest for ${formatPlatform(wanted)} in the manifest list entries`);
+      throw new EngineError(
+        'NO_SUCH_IMAGE',
+        `${familiarString(ref)}: no matching manifest for ${formatPlatform(wanted)} in the manifest list entries`,
+      );
     }
     await storeBuffer(ctx, top.digest, top.body);
     const platformManifest = await client.manifest(ref.path, chosen.digest, signal);
     const inner = parseManifest(platformManifest.body, platformManifest.mediaType, `${ref.name}@${chosen.digest}`);
-    if (inner.kind !== 'manifest') throw new EngineError('INTERNAL', `${ref.name}@${chosen.digest}: an index inside an index is not supported`);
+    if (inner.kind !== 'manifest')
+      throw new EngineError('INTERNAL', `${ref.name}@${chosen.digest}: an index inside an index is not supported`);
     manifest = inner.manifest;
     manifestDigest = platformManifest.digest;
     await storeBuffer(ctx, platformManifest.digest, platformManifest.body);
@@ -99,7 +124,9 @@ export async function pull(ctx: DistributionContext, refString: string, opts: Pu
   await ctx.sources.record(ref.domain, ref.path, [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
   progress(statusEvent(`Digest: ${top.digest}`));
   const upToDate = !downloaded && existing?.manifestDigest === manifestDigest;
-  progress(statusEvent(`Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${familiarString(ref)}`));
+  progress(
+    statusEvent(`Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${familiarString(ref)}`),
+  );
   ctx.log?.info({ ref: familiarString(ref), digest: top.digest, platform: formatPlatform(wanted) }, 'image pulled');
   return record;
 }
@@ -122,7 +149,13 @@ async function storeBuffer(ctx: DistributionContext, digest: string, body: Buffe
   await ctx.content.ingest(Readable.from([body]), { expectedDigest: digest, expectedSize: body.length });
 }
 
-async function fetchConfig(ctx: DistributionContext, client: RegistryClient, ref: RemoteReference, desc: OciDescriptor, signal?: AbortSignal): Promise<boolean> {
+async function fetchConfig(
+  ctx: DistributionContext,
+  client: RegistryClient,
+  ref: RemoteReference,
+  desc: OciDescriptor,
+  signal?: AbortSignal,
+): Promise<boolean> {
   return ensureBlob(ctx, desc.digest, () => downloadBlob(ctx, client, ref.path, desc, signal));
 }
 
@@ -245,7 +278,10 @@ async function downloadBlob(
       // Registry answers and bad bytes are final; broken connections are retried from the offset.
       const transient = err instanceof NetworkError || !isEngineError(err);
       if (signal?.aborted || !transient || attempt >= BLOB_ATTEMPTS) throw err;
-      ctx.log?.warn({ digest: desc.digest, attempt, err: (err as Error).message }, 'blob download interrupted; retrying');
+      ctx.log?.warn(
+        { digest: desc.digest, attempt, err: (err as Error).message },
+        'blob download interrupted; retrying',
+      );
       await delay(RETRY_BASE_MS * 2 ** (attempt - 1), signal);
     }
   }

@@ -28,15 +28,28 @@ export interface PushResult {
  * registry are mounted from there, the rest are uploaded; then the manifest is put under the tag.
  * The manifest bytes pushed are the stored ones, so the digest is the local image's.
  */
-export async function push(ctx: DistributionContext, refString: string, opts: PushOptions, progress: ProgressFn): Promise<PushResult[]> {
+export async function push(
+  ctx: DistributionContext,
+  refString: string,
+  opts: PushOptions,
+  progress: ProgressFn,
+): Promise<PushResult[]> {
   const ref = parseRemoteReference(refString);
   if (ref.digest !== undefined) throw new EngineError('BAD_PARAMETER', `cannot push a digest reference: ${refString}`);
   const tags = ref.tag !== undefined ? [ref.tag] : await localTags(ctx, ref);
-  if (tags.length === 0) throw new EngineError('NO_SUCH_IMAGE', `An image does not exist locally with the tag: ${ref.familiarName}`);
+  if (tags.length === 0)
+    throw new EngineError('NO_SUCH_IMAGE', `An image does not exist locally with the tag: ${ref.familiarName}`);
   // Resolve the images before talking to the registry: a missing tag fails fast.
-  const images = await Promise.all(tags.map(async (tag) => ({ tag, image: await ctx.images.get(`${ref.name}:${tag}`) })));
+  const images = await Promise.all(
+    tags.map(async (tag) => ({ tag, image: await ctx.images.get(`${ref.name}:${tag}`) })),
+  );
   progress(statusEvent(`The push refers to repository [${ref.name}]`));
-  const client = await RegistryClient.connect(ctx.endpoints, ref.domain, opts.auth ?? decodeRegistryAuth(opts.registryAuth), opts.signal);
+  const client = await RegistryClient.connect(
+    ctx.endpoints,
+    ref.domain,
+    opts.auth ?? decodeRegistryAuth(opts.registryAuth),
+    opts.signal,
+  );
   const results: PushResult[] = [];
   for (const { tag, image } of images) {
     const body = await ctx.content.readBuffer(image.manifestDigest);

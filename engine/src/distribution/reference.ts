@@ -1,6 +1,6 @@
-import { parseFamiliarName } from '@swimlane/docker-reference';
 import { isDigest } from '../content/digest.js';
 import { EngineError } from '../errors.js';
+import { familiarName, parseReference } from '../images/reference.js';
 
 /** An image reference split the way a registry needs it. */
 export interface RemoteReference {
@@ -18,33 +18,21 @@ export interface RemoteReference {
 
 const DOCKER_HUB = 'docker.io';
 
-/** Docker's familiar form: Hub's `library/` and `docker.io/` prefixes dropped. */
-export function familiarName(domain: string, path: string): string {
-  if (domain !== DOCKER_HUB) return `${domain}/${path}`;
-  return path.startsWith('library/') && path.split('/').length === 2 ? path.slice('library/'.length) : path;
-}
-
-/** Parse `name[:tag][@digest]` with Docker's normalization (`busybox` → docker.io/library/busybox). */
+/** Parse `name[:tag][@digest]` with the image store's (Docker's) normalization, split for the registry. */
 export function parseRemoteReference(ref: string): RemoteReference {
-  let parsed: ReturnType<typeof parseFamiliarName>;
-  try {
-    parsed = parseFamiliarName(ref);
-  } catch {
-    throw new EngineError('INVALID_REFERENCE', ref);
-  }
-  const domain = parsed.domain ?? DOCKER_HUB;
-  const path = parsed.repository;
-  if (path === undefined) throw new EngineError('INVALID_REFERENCE', ref);
+  const parsed = parseReference(ref);
+  const slash = parsed.name.indexOf('/');
+  if (slash <= 0) throw new EngineError('INVALID_REFERENCE', ref);
   if (parsed.digest !== undefined && !isDigest(parsed.digest)) {
     throw new EngineError('INVALID_REFERENCE', `unsupported digest algorithm: ${ref}`);
   }
   return {
-    domain,
-    path,
+    domain: parsed.name.slice(0, slash),
+    path: parsed.name.slice(slash + 1),
     ...(parsed.tag !== undefined ? { tag: parsed.tag } : {}),
     ...(parsed.digest !== undefined ? { digest: parsed.digest } : {}),
-    name: `${domain}/${path}`,
-    familiarName: familiarName(domain, path),
+    name: parsed.name,
+    familiarName: familiarName(parsed.name),
   };
 }
 

@@ -47,7 +47,10 @@ export class BlobSources {
   private save(): Promise<void> {
     if (!this.stateDir || !this.map) return Promise.resolve();
     const snapshot = JSON.stringify(this.map);
-    this.writing = this.writing.then(() => writeJsonAtomic(this.file(), JSON.parse(snapshot)), () => writeJsonAtomic(this.file(), JSON.parse(snapshot)));
+    this.writing = this.writing.then(
+      () => writeJsonAtomic(this.file(), JSON.parse(snapshot)),
+      () => writeJsonAtomic(this.file(), JSON.parse(snapshot)),
+    );
     return this.writing;
   }
 }

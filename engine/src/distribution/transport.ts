@@ -120,7 +120,8 @@ async function readCertsDir(dir: string | undefined, host: string): Promise<TlsF
     if (name.endsWith('.crt')) out.ca.push(await readFile(join(hostDir, name), 'utf8'));
     else if (name.endsWith('.cert')) {
       const keyName = `${name.slice(0, -'.cert'.length)}.key`;
-      if (!names.includes(keyName)) throw new EngineError('INTERNAL', `missing key ${keyName} for client certificate ${name} in ${hostDir}`);
+      if (!names.includes(keyName))
+        throw new EngineError('INTERNAL', `missing key ${keyName} for client certificate ${name} in ${hostDir}`);
       out.cert = await readFile(join(hostDir, name), 'utf8');
       out.key = await readFile(join(hostDir, keyName), 'utf8');
     }
@@ -199,7 +200,11 @@ export class Endpoints {
    * certs.d CA (`verifying`), a certificate that does not verify is an error, not a reason to
    * fall back to plain HTTP.
    */
-  private async probe(endpoint: Endpoint, signal: AbortSignal | undefined, verifying: boolean): Promise<boolean | 'refused'> {
+  private async probe(
+    endpoint: Endpoint,
+    signal: AbortSignal | undefined,
+    verifying: boolean,
+  ): Promise<boolean | 'refused'> {
     const timeout = AbortSignal.timeout(PROBE_TIMEOUT_MS);
     try {
       const res = await request(`${endpoint.base}/v2/`, {

@@ -16,11 +16,18 @@ const b64url = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64ur
 describe('auth headers', () => {
   it('parses bearer and basic challenges', () => {
     expect(
-      parseChallenges('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull,push",error="insufficient_scope"'),
+      parseChallenges(
+        'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull,push",error="insufficient_scope"',
+      ),
     ).toEqual([
       {
         scheme: 'bearer',
-        params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull,push', error: 'insufficient_scope' },
+        params: {
+          realm: 'https://auth.docker.io/token',
+          service: 'registry.docker.io',
+          scope: 'repository:library/busybox:pull,push',
+          error: 'insufficient_scope',
+        },
       },
     ]);
     expect(parseChallenges('Basic realm="x \\"y\\"", Bearer realm=http://a/t')).toEqual([
@@ -37,7 +44,9 @@ describe('auth headers', () => {
       serveraddress: '127.0.0.1:5000',
     });
     // Padded standard base64 and the legacy `auth` field.
-    const legacy = Buffer.from(JSON.stringify({ auth: Buffer.from('me:secret').toString('base64') })).toString('base64');
+    const legacy = Buffer.from(JSON.stringify({ auth: Buffer.from('me:secret').toString('base64') })).toString(
+      'base64',
+    );
     expect(decodeRegistryAuth(legacy)).toEqual({ username: 'me', password: 'secret' });
     expect(decodeRegistryAuth(b64url({ identitytoken: 'tok' }))).toEqual({ identitytoken: 'tok' });
     expect(decodeRegistryAuth(undefined)).toBeUndefined();

@@ -6,7 +6,6 @@ import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiServer } from '../../src/api/server.js';
 import { Daemon } from '../../src/daemon/daemon.js';
-import { Distribution } from '../../src/distribution/index.js';
 import { createLogger } from '../../src/log.js';
 import { busyboxRootfsTar } from '../fixtures/busybox.js';
 import { TestRegistry } from './harness/registry.js';
@@ -18,15 +17,14 @@ interface Result {
 }
 
 /**
- * The stock docker CLI against the engine's API server and daemon, with this module wired in as
- * the daemon's registry (in-process, as berthd will do): import, push, rmi, pull, run, and
- * login/logout against an htpasswd registry.
+ * The stock docker CLI against the engine's API server and daemon (in this process, as berthd
+ * runs them), which serve pull/push/login through this module: import, push, rmi, pull, run,
+ * and login/logout against an htpasswd registry.
  */
 describe('docker CLI pull/push/login through the engine API', () => {
   let root: string;
   let daemon: Daemon;
   let api: ApiServer;
-  let distribution: Distribution;
   let open: TestRegistry;
   let basic: TestRegistry;
 
@@ -34,7 +32,11 @@ describe('docker CLI pull/push/login through the engine API', () => {
   function docker(args: string[], input?: Buffer | string): Promise<Result> {
     return new Promise((resolve, reject) => {
       const proc = spawn('docker', args, {
-        env: { ...process.env, DOCKER_HOST: `unix://${join(root, 'b.sock')}`, DOCKER_CONFIG: join(root, 'docker-config') },
+        env: {
+          ...process.env,
+          DOCKER_HOST: `unix://${join(root, 'b.sock')}`,
+          DOCKER_CONFIG: join(root, 'docker-config'),
+        },
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -61,16 +63,12 @@ describe('docker CLI pull/push/login through the engine API', () => {
     // Short path: unix socket paths are limited to 108 bytes.
     root = await mkdtemp('/tmp/bdc-');
     await writeFile(join(root, 'htpasswd'), `alice:${bcrypt.hashSync('wonderland', 6)}\n`);
-    [open, basic] = await Promise.all([TestRegistry.create(), TestRegistry.create({ kind: 'htpasswd', file: join(root, 'htpasswd') })]);
+    [open, basic] = await Promise.all([
+      TestRegistry.create(),
+      TestRegistry.create({ kind: 'htpasswd', file: join(root, 'htpasswd') }),
+    ]);
     const log = createLogger(process.env.BERTH_TEST_LOG ?? 'silent');
-    daemon = await Daemon.open({
-      dataRoot: join(root, 'data'),
-      log,
-      registry: (ctx) => {
-        distribution = new Distribution({ content: ctx.content, images: ctx.images, log, stateDir: join(root, 'data', 'distribution') });
-        return distribution.registryOps();
-      },
-    });
+    daemon = await Daemon.open({ dataRoot: join(root, 'data'), log });
     api = new ApiServer(daemon.backend(), log);
     await api.listen({ host: `unix://${join(root, 'b.sock')}` });
   });
@@ -82,7 +80,6 @@ describe('docker CLI pull/push/login through the engine API', () => {
       await api.close();
     }
     await daemon?.close();
-    await distribution?.close();
     await Promise.all([open?.destroy(), basic?.destroy()]);
     // Anything a failed run left mounted under the root goes before the tree is removed.
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
@@ -108,7 +105,9 @@ describe('docker CLI pull/push/login through the engine API', () => {
     expect(pulled).toContain('v1: Pulling from cli/busybox');
     expect(pulled).toContain(`Digest: ${digest}`);
     expect(pulled).toContain(`Status: Downloaded newer image for ${image}`);
-    expect((await ok(['image', 'inspect', '-f', '{{json .RepoDigests}}', image])).trim()).toBe(JSON.stringify([`${open.host}/cli/busybox@${digest}`]));
+    expect((await ok(['image', 'inspect', '-f', '{{json .RepoDigests}}', image])).trim()).toBe(
+      JSON.stringify([`${open.host}/cli/busybox@${digest}`]),
+    );
     expect((await ok(['run', '--rm', image, 'echo', 'pulled and running'])).trim()).toBe('pulled and running');
 
     const again = await ok(['pull', image]);

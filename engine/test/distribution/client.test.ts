@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RegistryClient, pullScope } from '../../src/distribution/client.js';
+import { pullScope, RegistryClient } from '../../src/distribution/client.js';
 import { Endpoints } from '../../src/distribution/transport.js';
 import { isEngineError } from '../../src/errors.js';
 import { imageOf, layerOf, tarOf, uploadImage } from './harness/blobs.js';

@@ -109,7 +109,9 @@ describe('pull faults', () => {
   it('refuses a manifest whose bytes do not hash to the digest pulled', async () => {
     engine = await TestEngine.create();
     proxy.faults.set(image.manifest.digest, { corruptAt: 10 });
-    const err = await engine.distribution.pull(`${proxy.host}/faults/app@${image.manifest.digest}`, {}, () => {}).catch((e: unknown) => e);
+    const err = await engine.distribution
+      .pull(`${proxy.host}/faults/app@${image.manifest.digest}`, {}, () => {})
+      .catch((e: unknown) => e);
     expect(isEngineError(err, 'DIGEST_MISMATCH')).toBe(true);
     expect(await engine.content.has(image.manifest.digest)).toBe(false);
   });
@@ -121,7 +123,8 @@ describe('pull faults', () => {
     const abort = new AbortController();
     const err = await engine.distribution
       .pull(ref, { signal: abort.signal }, (e) => {
-        if (e.status === 'Downloading' && (e.progressDetail?.current ?? 0) >= 1 << 20) abort.abort(new Error('client went away'));
+        if (e.status === 'Downloading' && (e.progressDetail?.current ?? 0) >= 1 << 20)
+          abort.abort(new Error('client went away'));
       })
       .catch((e: unknown) => e);
     expect((err as Error).message).toBe('client went away');
@@ -137,7 +140,10 @@ describe('pull faults', () => {
   it('lets two pulls of one image share the downloads', async () => {
     engine = await TestEngine.create();
     const ref = `${proxy.host}/faults/app:v1`;
-    const [a, b] = await Promise.all([engine.distribution.pull(ref, {}, () => {}), engine.distribution.pull(ref, {}, () => {})]);
+    const [a, b] = await Promise.all([
+      engine.distribution.pull(ref, {}, () => {}),
+      engine.distribution.pull(ref, {}, () => {}),
+    ]);
     expect(a.id).toBe(image.config.digest);
     expect(b.id).toBe(image.config.digest);
     expect(gets(big().digest)).toHaveLength(1);

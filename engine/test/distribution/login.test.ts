@@ -29,7 +29,13 @@ describe('login, push and pull with credentials', () => {
     [open, basic, bearer] = await Promise.all([
       TestRegistry.create(),
       TestRegistry.create({ kind: 'htpasswd', file: join(dir, 'htpasswd') }),
-      TestRegistry.create({ kind: 'token', realm: tokens.realm, service: tokens.service, issuer: tokens.issuer, rootCertBundle: tokens.certPath }),
+      TestRegistry.create({
+        kind: 'token',
+        realm: tokens.realm,
+        service: tokens.service,
+        issuer: tokens.issuer,
+        rootCertBundle: tokens.certPath,
+      }),
     ]);
     engine = await TestEngine.create();
   });
@@ -42,30 +48,45 @@ describe('login, push and pull with credentials', () => {
 
   it('checks logins against each kind of registry', async () => {
     const d = engine.distribution;
-    expect(await d.checkLogin({ username: 'x', password: 'y', serveraddress: open.host })).toEqual({ Status: 'Login Succeeded' });
-    expect(await d.checkLogin({ username: 'alice', password: 'wonderland', serveraddress: `http://${basic.host}/` })).toEqual({ Status: 'Login Succeeded' });
-    const badBasic = await d.checkLogin({ username: 'alice', password: 'nope', serveraddress: basic.host }).catch((e: unknown) => e);
+    expect(await d.checkLogin({ username: 'x', password: 'y', serveraddress: open.host })).toEqual({
+      Status: 'Login Succeeded',
+    });
+    expect(
+      await d.checkLogin({ username: 'alice', password: 'wonderland', serveraddress: `http://${basic.host}/` }),
+    ).toEqual({ Status: 'Login Succeeded' });
+    const badBasic = await d
+      .checkLogin({ username: 'alice', password: 'nope', serveraddress: basic.host })
+      .catch((e: unknown) => e);
     expect(isEngineError(badBasic, 'UNAUTHORIZED')).toBe(true);
 
     const ok = await d.login({ username: 'bob', password: 'builder', serveraddress: bearer.host });
     expect(ok.Status).toBe('Login Succeeded');
     expect(ok.IdentityToken).toMatch(/^[a-f0-9]{32}$/);
-    const badToken = await d.login({ username: 'bob', password: 'nope', serveraddress: bearer.host }).catch((e: unknown) => e);
+    const badToken = await d
+      .login({ username: 'bob', password: 'nope', serveraddress: bearer.host })
+      .catch((e: unknown) => e);
     expect(isEngineError(badToken, 'UNAUTHORIZED')).toBe(true);
     expect((badToken as Error).message).toContain('incorrect username or password');
 
     // The identity token from a login stands in for the password afterwards; this time through
     // the adapter the daemon wires in for POST /auth.
     const ops: RegistryOps = d.registryOps();
-    expect(await ops.login({ identitytoken: ok.IdentityToken ?? '', serveraddress: bearer.host })).toMatchObject({ Status: 'Login Succeeded' });
+    expect(await ops.login({ identitytoken: ok.IdentityToken ?? '', serveraddress: bearer.host })).toMatchObject({
+      Status: 'Login Succeeded',
+    });
   });
 
   for (const kind of ['basic', 'bearer'] as const) {
     it(`pushes and pulls through ${kind} auth, and refuses anonymous access`, async () => {
       const registry = kind === 'basic' ? basic : bearer;
-      const auth = kind === 'basic' ? header({ username: 'alice', password: 'wonderland', serveraddress: registry.host }) : header({ username: 'bob', password: 'builder', serveraddress: registry.host });
+      const auth =
+        kind === 'basic'
+          ? header({ username: 'alice', password: 'wonderland', serveraddress: registry.host })
+          : header({ username: 'bob', password: 'builder', serveraddress: registry.host });
       const ref = `${registry.host}/${kind}/app:v1`;
-      const imported = await engine.images.importRootfs(Readable.from([await tarOf({ [`${kind}.txt`]: kind })]), { reference: ref });
+      const imported = await engine.images.importRootfs(Readable.from([await tarOf({ [`${kind}.txt`]: kind })]), {
+        reference: ref,
+      });
 
       const anonymous = await engine.distribution.push(ref, {}, () => {}).catch((e: unknown) => e);
       expect(isEngineError(anonymous, 'UNAUTHORIZED')).toBe(true);

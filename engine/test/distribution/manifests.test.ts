@@ -27,8 +27,17 @@ describe('manifest kinds', () => {
 
   it('picks the host platform from an index, and --platform picks another', async () => {
     const client = await RegistryClient.connect(endpoints, registry.host, undefined);
-    const amd64 = imageOf([await layerOf(await tarOf({ 'arch.txt': 'amd64\n' }))], { architecture: 'amd64', label: 'amd64', oci: true });
-    const arm64 = imageOf([await layerOf(await tarOf({ 'arch.txt': 'arm64\n' }))], { architecture: 'arm64', variant: 'v8', label: 'arm64', oci: true });
+    const amd64 = imageOf([await layerOf(await tarOf({ 'arch.txt': 'amd64\n' }))], {
+      architecture: 'amd64',
+      label: 'amd64',
+      oci: true,
+    });
+    const arm64 = imageOf([await layerOf(await tarOf({ 'arch.txt': 'arm64\n' }))], {
+      architecture: 'arm64',
+      variant: 'v8',
+      label: 'arm64',
+      oci: true,
+    });
     await uploadImage(client, 'multi/app', amd64.manifest.digest, amd64);
     await uploadImage(client, 'multi/app', arm64.manifest.digest, arm64);
     const index = indexOf([arm64, amd64]);
@@ -70,8 +79,12 @@ describe('manifest kinds', () => {
     const progress = collect();
     const record = await engine.distribution.pull(`${registry.host}/kinds/zstd:v1`, {}, progress.fn);
     expect(record.id).toBe(image.config.digest);
-    expect(await readFile(join(await engine.snapshotter.upperDir(record.chainIds[0] ?? ''), 'z.txt'), 'utf8')).toBe(text);
-    expect(await readFile(join(await engine.snapshotter.upperDir(record.chainIds[1] ?? ''), 'plain.txt'), 'utf8')).toBe('plain\n');
+    expect(await readFile(join(await engine.snapshotter.upperDir(record.chainIds[0] ?? ''), 'z.txt'), 'utf8')).toBe(
+      text,
+    );
+    expect(await readFile(join(await engine.snapshotter.upperDir(record.chainIds[1] ?? ''), 'plain.txt'), 'utf8')).toBe(
+      'plain\n',
+    );
     expect(progress.statuses(zstdLayer.digest.slice(7, 19))).toContain('Pull complete');
   });
 });

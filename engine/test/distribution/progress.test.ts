@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ProgressEvent } from '../../src/images/types.js';
 import { humanSize, LayerProgress, progressBar, shortId } from '../../src/distribution/progress.js';
+import type { ProgressEvent } from '../../src/images/types.js';
 
 describe('progress', () => {
   it('sizes like go-units HumanSize', () => {
@@ -28,7 +28,11 @@ describe('progress', () => {
     for (let n = 0; n <= total; n += 16 * 1024) bar.update(n);
     // 4 MiB in 16 KiB steps within one 100 ms window: one message per 512 KiB plus the first.
     expect(events.length).toBeLessThanOrEqual(10);
-    expect(events.at(-1)).toMatchObject({ status: 'Downloading', id: 'abc', progressDetail: { current: total, total } });
+    expect(events.at(-1)).toMatchObject({
+      status: 'Downloading',
+      id: 'abc',
+      progressDetail: { current: total, total },
+    });
   });
 
   it('sends a skipped update once the interval is over, so a stall shows where it stopped', async () => {

@@ -33,13 +33,19 @@ describe('push and pull round trips (open registry)', () => {
 
     const push = collect();
     const [result] = await source.distribution.push(ref, {}, push.fn);
-    const layerId = imported.chainIds.length === 1 ? (await source.images.get(ref)).manifest.layers[0]?.digest.slice(7, 19) : undefined;
+    const layerId =
+      imported.chainIds.length === 1
+        ? (await source.images.get(ref)).manifest.layers[0]?.digest.slice(7, 19)
+        : undefined;
     expect(layerId).toBeDefined();
     expect(push.events[0]).toEqual({ status: `The push refers to repository [${registry.host}/rt/busybox]` });
     expect(push.statuses(layerId)).toEqual(expect.arrayContaining(['Preparing', 'Pushing', 'Pushed']));
     expect(result).toMatchObject({ Tag: 'v1', Digest: imported.manifestDigest });
     expect(push.events).toContainEqual({ status: `v1: digest: ${imported.manifestDigest} size: ${result?.Size}` });
-    expect(push.events.at(-1)).toEqual({ progressDetail: {}, aux: { Tag: 'v1', Digest: imported.manifestDigest, Size: result?.Size } });
+    expect(push.events.at(-1)).toEqual({
+      progressDetail: {},
+      aux: { Tag: 'v1', Digest: imported.manifestDigest, Size: result?.Size },
+    });
 
     const again = collect();
     await source.distribution.push(ref, {}, again.fn);
@@ -60,22 +66,37 @@ describe('push and pull round trips (open registry)', () => {
       expect(pulled.repoDigests).toContain(`${registry.host}/rt/busybox@${imported.manifestDigest}`);
       expect(pull.events[0]).toEqual({ status: 'Pulling from rt/busybox', id: 'v1' });
       expect(pull.statuses(layerId)).toEqual(
-        expect.arrayContaining(['Pulling fs layer', 'Downloading', 'Verifying Checksum', 'Download complete', 'Extracting', 'Pull complete']),
+        expect.arrayContaining([
+          'Pulling fs layer',
+          'Downloading',
+          'Verifying Checksum',
+          'Download complete',
+          'Extracting',
+          'Pull complete',
+        ]),
       );
       const order = pull.statuses(layerId);
       expect(order.indexOf('Download complete')).toBeLessThan(order.indexOf('Pull complete'));
       expect(pull.events.at(-2)).toEqual({ status: `Digest: ${imported.manifestDigest}` });
-      expect(pull.events.at(-1)).toEqual({ status: `Status: Downloaded newer image for ${registry.host}/rt/busybox:v1` });
+      expect(pull.events.at(-1)).toEqual({
+        status: `Status: Downloaded newer image for ${registry.host}/rt/busybox:v1`,
+      });
       const dir = await topLayerDir(target, pulled.chainIds.at(-1) ?? '');
       expect((await readFile(join(dir, 'bin/busybox'))).equals(await readFile('/bin/busybox'))).toBe(true);
 
       const second = collect();
       await target.distribution.pull(ref, {}, second.fn);
       expect(second.statuses(layerId)).toEqual(['Already exists']);
-      expect(second.events.at(-1)).toEqual({ status: `Status: Image is up to date for ${registry.host}/rt/busybox:v1` });
+      expect(second.events.at(-1)).toEqual({
+        status: `Status: Image is up to date for ${registry.host}/rt/busybox:v1`,
+      });
 
       // By digest: no tag, the digest recorded.
-      const byDigest = await target.distribution.pull(`${registry.host}/rt/busybox@${imported.manifestDigest}`, {}, () => {});
+      const byDigest = await target.distribution.pull(
+        `${registry.host}/rt/busybox@${imported.manifestDigest}`,
+        {},
+        () => {},
+      );
       expect(byDigest.id).toBe(imported.id);
     } finally {
       await target.destroy();
@@ -99,7 +120,9 @@ describe('push and pull round trips (open registry)', () => {
   it('refuses unknown images and tags', async () => {
     const err = await source.distribution.pull(`${registry.host}/rt/none:v1`, {}, () => {}).catch((e: unknown) => e);
     expect(isEngineError(err, 'NO_SUCH_IMAGE')).toBe(true);
-    const pushErr = await source.distribution.push(`${registry.host}/rt/none:v1`, {}, () => {}).catch((e: unknown) => e);
+    const pushErr = await source.distribution
+      .push(`${registry.host}/rt/none:v1`, {}, () => {})
+      .catch((e: unknown) => e);
     expect(isEngineError(pushErr, 'NO_SUCH_IMAGE')).toBe(true);
   });
 

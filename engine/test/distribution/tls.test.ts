@@ -43,8 +43,10 @@ describe('registry TLS', () => {
   }
 
   it('knows which hosts are loopback', () => {
-    for (const h of ['127.0.0.1:5000', '127.1.2.3', 'localhost:5000', '[::1]:5000', 'reg.localhost']) expect(isLoopbackHost(h)).toBe(true);
-    for (const h of ['10.0.0.1:5000', 'registry.example.com', '[::2]:5000', 'docker.io', '128.0.0.1']) expect(isLoopbackHost(h)).toBe(false);
+    for (const h of ['127.0.0.1:5000', '127.1.2.3', 'localhost:5000', '[::1]:5000', 'reg.localhost'])
+      expect(isLoopbackHost(h)).toBe(true);
+    for (const h of ['10.0.0.1:5000', 'registry.example.com', '[::2]:5000', 'docker.io', '128.0.0.1'])
+      expect(isLoopbackHost(h)).toBe(false);
   });
 
   it('verifies a loopback HTTPS registry against certs.d/<host>/ca.crt', async () => {
@@ -78,7 +80,13 @@ describe('registry TLS', () => {
   });
 
   it('presents the client certificate from certs.d to a registry that demands one', async () => {
-    const withCert = new Endpoints(await certsDir('mtls', mtls.host, { 'ca.crt': pki.caCert, 'client.cert': pki.clientCert, 'client.key': pki.clientKey }));
+    const withCert = new Endpoints(
+      await certsDir('mtls', mtls.host, {
+        'ca.crt': pki.caCert,
+        'client.cert': pki.clientCert,
+        'client.key': pki.clientKey,
+      }),
+    );
     const without = new Endpoints(await certsDir('mtls-none', mtls.host, { 'ca.crt': pki.caCert }));
     try {
       await roundTrip(withCert, mtls.host);

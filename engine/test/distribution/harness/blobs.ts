@@ -75,11 +75,19 @@ export function imageOf(
   layers: TestLayer[],
   opts: { architecture?: string; variant?: string; cmd?: string[]; oci?: boolean; label?: string } = {},
 ): TestImage {
-  const platform = { os: 'linux', architecture: opts.architecture ?? 'amd64', ...(opts.variant ? { variant: opts.variant } : {}) };
+  const platform = {
+    os: 'linux',
+    architecture: opts.architecture ?? 'amd64',
+    ...(opts.variant ? { variant: opts.variant } : {}),
+  };
   const config: ImageConfig = {
     ...platform,
     created: '2026-01-01T00:00:00Z',
-    config: { Cmd: opts.cmd ?? ['/bin/sh'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], ...(opts.label ? { Labels: { test: opts.label } } : {}) },
+    config: {
+      Cmd: opts.cmd ?? ['/bin/sh'],
+      Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+      ...(opts.label ? { Labels: { test: opts.label } } : {}),
+    },
     rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
     history: layers.map(() => ({ created: '2026-01-01T00:00:00Z', created_by: 'berth test' })),
   };
@@ -100,7 +108,12 @@ export function imageOf(
   return {
     config: configBlob,
     layers,
-    manifest: { mediaType: manifest.mediaType, digest: sha256(manifestData), size: manifestData.length, data: manifestData },
+    manifest: {
+      mediaType: manifest.mediaType,
+      digest: sha256(manifestData),
+      size: manifestData.length,
+      data: manifestData,
+    },
     platform,
   };
 }
@@ -110,7 +123,12 @@ export function indexOf(images: TestImage[]): Blob {
   const index = {
     schemaVersion: 2,
     mediaType: MediaTypes.ociIndex,
-    manifests: images.map((i) => ({ mediaType: i.manifest.mediaType, digest: i.manifest.digest, size: i.manifest.size, platform: i.platform })),
+    manifests: images.map((i) => ({
+      mediaType: i.manifest.mediaType,
+      digest: i.manifest.digest,
+      size: i.manifest.size,
+      platform: i.platform,
+    })),
   };
   const data = Buffer.from(JSON.stringify(index));
   return { mediaType: MediaTypes.ociIndex, digest: sha256(data), size: data.length, data };
@@ -123,7 +141,12 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
 }
 
 /** Push an image's blobs and manifest under `reference` (tag or digest). */
-export async function uploadImage(client: RegistryClient, repo: string, reference: string, image: TestImage): Promise<void> {
+export async function uploadImage(
+  client: RegistryClient,
+  repo: string,
+  reference: string,
+  image: TestImage,
+): Promise<void> {
   for (const blob of [...image.layers, image.config]) await uploadBlob(client, repo, blob);
   await client.putManifest(repo, reference, image.manifest.mediaType, image.manifest.data);
 }

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalContentStore } from '../../../src/content/store.js';
 import { Distribution } from '../../../src/distribution/index.js';
-import type { ProgressEvent } from '../../../src/images/types.js';
 import { ImageStore } from '../../../src/images/service.js';
+import type { ProgressEvent } from '../../../src/images/types.js';
 import { createLogger } from '../../../src/log.js';
 import { OverlaySnapshotter } from '../../../src/snapshots/overlay.js';
 
@@ -46,7 +46,11 @@ export class TestEngine {
 }
 
 /** A progress sink that keeps every event, for assertions on the stream the CLI would render. */
-export function collect(): { events: ProgressEvent[]; fn: (e: ProgressEvent) => void; statuses(id?: string): string[] } {
+export function collect(): {
+  events: ProgressEvent[];
+  fn: (e: ProgressEvent) => void;
+  statuses(id?: string): string[];
+} {
   const events: ProgressEvent[] = [];
   return {
     events,

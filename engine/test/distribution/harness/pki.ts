@@ -18,18 +18,53 @@ export interface TestPki {
 async function ca(dir: string, name: string): Promise<{ cert: string; key: string }> {
   const key = join(dir, `${name}.key`);
   const cert = join(dir, `${name}.crt`);
-  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`]);
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name}`,
+  ]);
   return { cert, key };
 }
 
-async function leaf(dir: string, name: string, issuer: { cert: string; key: string }, ext: string): Promise<{ cert: string; key: string }> {
+async function leaf(
+  dir: string,
+  name: string,
+  issuer: { cert: string; key: string },
+  ext: string,
+): Promise<{ cert: string; key: string }> {
   const key = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
   const cert = join(dir, `${name}.pem`);
   const extFile = join(dir, `${name}.ext`);
   await writeFile(extFile, `${ext}\n`);
   await run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${name}`]);
-  await run('openssl', ['x509', '-req', '-in', csr, '-CA', issuer.cert, '-CAkey', issuer.key, '-CAcreateserial', '-out', cert, '-days', '2', '-extfile', extFile]);
+  await run('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    issuer.cert,
+    '-CAkey',
+    issuer.key,
+    '-CAcreateserial',
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-extfile',
+    extFile,
+  ]);
   return { cert, key };
 }
 
@@ -37,7 +72,12 @@ async function leaf(dir: string, name: string, issuer: { cert: string; key: stri
 export async function makePki(dir: string): Promise<TestPki> {
   const root = await ca(dir, 'berth-test-ca');
   const other = await ca(dir, 'berth-other-ca');
-  const server = await leaf(dir, 'server', root, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth');
+  const server = await leaf(
+    dir,
+    'server',
+    root,
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth',
+  );
   const client = await leaf(dir, 'client', root, 'extendedKeyUsage=clientAuth');
   return {
     caCert: root.cert,

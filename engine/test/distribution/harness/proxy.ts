@@ -57,11 +57,23 @@ export class FaultProxy {
       const digest = /\/(?:blobs|manifests)\/(sha256:[a-f0-9]{64})$/.exec(path)?.[1];
       const fault = req.method === 'GET' && digest ? this.faults.get(digest) : undefined;
       const upstream = request(
-        { host: '127.0.0.1', port: this.upstreamPort, method: req.method, path, headers: { ...req.headers, host: `127.0.0.1:${this.upstreamPort}` } },
+        {
+          host: '127.0.0.1',
+          port: this.upstreamPort,
+          method: req.method,
+          path,
+          headers: { ...req.headers, host: `127.0.0.1:${this.upstreamPort}` },
+        },
         (up) => {
-          this.seen.push({ method: req.method ?? '', path, status: up.statusCode ?? 0, ...(req.headers.range ? { range: req.headers.range } : {}) });
+          this.seen.push({
+            method: req.method ?? '',
+            path,
+            status: up.statusCode ?? 0,
+            ...(req.headers.range ? { range: req.headers.range } : {}),
+          });
           res.writeHead(up.statusCode ?? 502, up.headers);
-          const active = fault && (up.statusCode === 200 || up.statusCode === 206) && (fault.times ?? Number.POSITIVE_INFINITY) > 0;
+          const active =
+            fault && (up.statusCode === 200 || up.statusCode === 206) && (fault.times ?? Number.POSITIVE_INFINITY) > 0;
           if (!active || !fault) {
             up.pipe(res);
             return;

@@ -41,7 +41,21 @@ export class TokenServer {
   static async start(dir: string, users: Record<string, string>): Promise<TokenServer> {
     const keyPath = join(dir, 'token.key');
     const certPath = join(dir, 'token.crt');
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=berth-test-token']);
+    await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=berth-test-token',
+    ]);
     const cert = new X509Certificate(await readFile(certPath));
     const server = new TokenServer(users, await readFile(keyPath, 'utf8'), cert.raw.toString('base64'), certPath);
     await server.listen();
@@ -94,18 +108,26 @@ export class TokenServer {
       scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
       offline = form.get('access_type') === 'offline';
       if (grant === 'refresh_token') account = this.refreshTokens.get(form.get('refresh_token') ?? '');
-      else if (grant === 'password' && this.users[form.get('username') ?? ''] === form.get('password')) account = form.get('username') ?? undefined;
+      else if (grant === 'password' && this.users[form.get('username') ?? ''] === form.get('password'))
+        account = form.get('username') ?? undefined;
       if (account === undefined) return this.deny(res, req.method, scopes);
     } else {
       const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? '');
       if (basic?.[1]) {
         const plain = Buffer.from(basic[1], 'base64').toString();
         const user = plain.slice(0, plain.indexOf(':'));
-        if (this.users[user] === undefined || this.users[user] !== plain.slice(plain.indexOf(':') + 1)) return this.deny(res, 'GET', scopes);
+        if (this.users[user] === undefined || this.users[user] !== plain.slice(plain.indexOf(':') + 1))
+          return this.deny(res, 'GET', scopes);
         account = user;
       }
     }
-    this.requests.push({ method: req.method ?? 'GET', ...(account ? { account } : {}), scopes, offline, ...(grant ? { grant } : {}) });
+    this.requests.push({
+      method: req.method ?? 'GET',
+      ...(account ? { account } : {}),
+      scopes,
+      offline,
+      ...(grant ? { grant } : {}),
+    });
     const now = Math.floor(Date.now() / 1000);
     const access = scopes.flatMap((scope) => {
       const [type, name, actions] = scope.split(':');
@@ -114,8 +136,22 @@ export class TokenServer {
       const granted = account ? wanted : wanted.filter((a) => a === 'pull' && this.publicRepos.has(name));
       return granted.length > 0 ? [{ type, name, actions: granted }] : [];
     });
-    const token = this.jwt({ iss: this.issuer, sub: account ?? '', aud: this.service, exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access });
-    const body: Record<string, unknown> = { token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() };
+    const token = this.jwt({
+      iss: this.issuer,
+      sub: account ?? '',
+      aud: this.service,
+      exp: now + 300,
+      nbf: now - 10,
+      iat: now,
+      jti: randomBytes(8).toString('hex'),
+      access,
+    });
+    const body: Record<string, unknown> = {
+      token,
+      access_token: token,
+      expires_in: 300,
+      issued_at: new Date().toISOString(),
+    };
     if (offline && account) {
       const refresh = randomBytes(16).toString('hex');
       this.refreshTokens.set(refresh, account);
@@ -126,7 +162,9 @@ export class TokenServer {
 
   private deny(res: ServerResponse, method: string, scopes: string[]): void {
     this.requests.push({ method, scopes, offline: false, grant: 'denied' });
-    res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ details: 'incorrect username or password' }));
+    res
+      .writeHead(401, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ details: 'incorrect username or password' }));
   }
 
   private jwt(claims: Record<string, unknown>): string {
