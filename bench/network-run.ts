@@ -23,7 +23,9 @@ import { deleteBridge } from '../engine/src/network/bridge.js';
 import { NetworkManager } from '../engine/src/network/manager.js';
 import { type BenchDaemon, docker, startBerthd } from './lib/registry-daemons.js';
 
-const { values } = parseArgs({ options: { n: { type: 'string', default: '20' }, only: { type: 'string', multiple: true } } });
+const { values } = parseArgs({
+  options: { n: { type: 'string', default: '20' }, only: { type: 'string', multiple: true } },
+});
 const N = Number(values.n);
 const only = new Set(values.only ?? ['dockerd', 'berthd', 'module']);
 const IMAGE = 'berth-bench/busybox:net';
@@ -35,19 +37,30 @@ async function busyboxTar(): Promise<string> {
   const dir = await mkdtemp('/tmp/bnr-img-');
   await mkdir(join(dir, 'rootfs/bin'), { recursive: true });
   execFileSync('cp', ['/bin/busybox', join(dir, 'rootfs/bin/busybox')]);
-  for (const app of ['sh', 'true', 'sleep', 'httpd']) execFileSync('ln', ['-s', 'busybox', join(dir, 'rootfs/bin', app)]);
+  for (const app of ['sh', 'true', 'sleep', 'httpd'])
+    execFileSync('ln', ['-s', 'busybox', join(dir, 'rootfs/bin', app)]);
   execFileSync('tar', ['-C', join(dir, 'rootfs'), '-cf', join(dir, 'img.tar'), '.']);
   return join(dir, 'img.tar');
 }
 
 /** dockerd with networking on (bridge + iptables), restoring the host's iptables state afterwards. */
 async function startDockerdWithNetwork(): Promise<BenchDaemon> {
-  const forwardPolicy = /-P FORWARD (\w+)/.exec(execFileSync('iptables', ['-w', '-S', 'FORWARD']).toString())?.[1] ?? 'ACCEPT';
+  const forwardPolicy =
+    /-P FORWARD (\w+)/.exec(execFileSync('iptables', ['-w', '-S', 'FORWARD']).toString())?.[1] ?? 'ACCEPT';
   const root = await mkdtemp('/tmp/bnd-');
   const socket = join(root, 'd.sock');
   const proc = spawn(
     'dockerd',
-    ['--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '--pidfile', join(root, 'd.pid'), '--host', `unix://${socket}`],
+    [
+      '--data-root',
+      join(root, 'data'),
+      '--exec-root',
+      join(root, 'exec'),
+      '--pidfile',
+      join(root, 'd.pid'),
+      '--host',
+      `unix://${socket}`,
+    ],
     { stdio: ['ignore', 'ignore', 'ignore'] },
   );
   for (let i = 0; i < 600; i++) {
@@ -72,11 +85,16 @@ async function startDockerdWithNetwork(): Promise<BenchDaemon> {
         ['nat', ['DOCKER']],
       ] as const) {
         const rules = execFileSync('iptables', ['-w', '-t', table, '-S']).toString().split('\n');
-        for (const r of rules.filter((l) => l.startsWith('-A') && /DOCKER|docker0/.test(l) && !chains.some((c) => l.startsWith(`-A ${c} `)))) {
+        for (const r of rules.filter(
+          (l) => l.startsWith('-A') && /DOCKER|docker0/.test(l) && !chains.some((c) => l.startsWith(`-A ${c} `)),
+        )) {
           execFileSync('iptables', ['-w', '-t', table, ...r.replace(/^-A/, '-D').split(' ')]);
         }
         for (const c of chains) {
-          execFileSync('sh', ['-c', `iptables -w -t ${table} -F ${c} 2>/dev/null; iptables -w -t ${table} -X ${c} 2>/dev/null; true`]);
+          execFileSync('sh', [
+            '-c',
+            `iptables -w -t ${table} -F ${c} 2>/dev/null; iptables -w -t ${table} -X ${c} 2>/dev/null; true`,
+          ]);
         }
       }
       await deleteBridge('docker0');
@@ -120,14 +138,18 @@ async function moduleBench(): Promise<{ run: number; stats: number }> {
   const cgroups: string[] = [];
   for (let i = 0; i < N; i++) {
     const cg = `/berth-bench/${i}`;
-    for (const c of ['cpu', 'cpuacct', 'memory', 'pids', 'blkio']) await mkdir(join('/sys/fs/cgroup', c, cg), { recursive: true });
+    for (const c of ['cpu', 'cpuacct', 'memory', 'pids', 'blkio'])
+      await mkdir(join('/sys/fs/cgroup', c, cg), { recursive: true });
     cgroups.push(cg);
   }
   const reader = new StatsReader();
   const t1 = process.hrtime.bigint();
-  await Promise.all(cgroups.map((cg, i) => reader.sampleOnce({ id: String(i), name: `/b${i}`, pid: 0, cgroupsPath: cg }, 100)));
+  await Promise.all(
+    cgroups.map((cg, i) => reader.sampleOnce({ id: String(i), name: `/b${i}`, pid: 0, cgroupsPath: cg }, 100)),
+  );
   const stats = seconds(t1);
-  for (const cg of cgroups) for (const c of ['cpu', 'cpuacct', 'memory', 'pids', 'blkio']) await rmdir(join('/sys/fs/cgroup', c, cg));
+  for (const cg of cgroups)
+    for (const c of ['cpu', 'cpuacct', 'memory', 'pids', 'blkio']) await rmdir(join('/sys/fs/cgroup', c, cg));
   for (const c of ['cpu', 'cpuacct', 'memory', 'pids', 'blkio']) await rmdir(join('/sys/fs/cgroup', c, '/berth-bench'));
   await rm(root, { recursive: true, force: true });
   return { run, stats };
@@ -151,10 +173,14 @@ if (tar) await rm(join(tar, '..'), { recursive: true, force: true });
 
 console.log(`N=${N}`);
 for (const [k, r] of Object.entries(results)) {
-  console.log(`${k.padEnd(26)} run --rm -p: ${r.run.toFixed(2)} s (${((r.run / N) * 1000).toFixed(0)} ms each)   stats --no-stream: ${r.stats.toFixed(2)} s`);
+  console.log(
+    `${k.padEnd(26)} run --rm -p: ${r.run.toFixed(2)} s (${((r.run / N) * 1000).toFixed(0)} ms each)   stats --no-stream: ${r.stats.toFixed(2)} s`,
+  );
 }
 const d = results.dockerd;
 for (const [k, r] of Object.entries(results)) {
   if (k === 'dockerd' || !d) continue;
-  console.log(`${k}: run ratio ${(r.run / d.run).toFixed(2)}×, stats ratio ${(r.stats / d.stats).toFixed(2)}× (target ≤ 0.5×)`);
+  console.log(
+    `${k}: run ratio ${(r.run / d.run).toFixed(2)}×, stats ratio ${(r.stats / d.stats).toFixed(2)}× (target ≤ 0.5×)`,
+  );
 }
