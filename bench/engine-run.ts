@@ -23,7 +23,9 @@ try {
   const row = (what: string, r: Record<string, number[]>) => {
     const b = median(r.berthd!);
     const d = median(r.dockerd!);
-    console.log(`${what.padEnd(22)} berthd ${b.toFixed(1)} ms   dockerd ${d.toFixed(1)} ms   ratio ${(b / d).toFixed(2)}x`);
+    console.log(
+      `${what.padEnd(22)} berthd ${b.toFixed(1)} ms   dockerd ${d.toFixed(1)} ms   ratio ${(b / d).toFixed(2)}x`,
+    );
   };
   row('docker run --rm true', run);
   row('docker exec C true', exec);
@@ -33,8 +35,12 @@ try {
   const conmon = pidsOf(`conmon.*${berth.host.replace('unix://', '').replace(/\/s\.sock$/, '')}`);
   const shims = pidsOf('containerd-shim');
   const per = (pids: number[]) => pids.reduce((a, p) => a + rssMb(p), 0) / Math.max(1, pids.length);
-  console.log(`per-container monitor  berthd (conmon) ${per(conmon).toFixed(1)} MB x${conmon.length}   dockerd (shim) ${per(shims).toFixed(1)} MB x${shims.length}`);
-  console.log(`engine RSS             berthd ${rssMb(berth.pid()).toFixed(1)} MB   dockerd ${rssMb(docker.pid()).toFixed(1)} MB`);
+  console.log(
+    `per-container monitor  berthd (conmon) ${per(conmon).toFixed(1)} MB x${conmon.length}   dockerd (shim) ${per(shims).toFixed(1)} MB x${shims.length}`,
+  );
+  console.log(
+    `engine RSS             berthd ${rssMb(berth.pid()).toFixed(1)} MB   dockerd ${rssMb(docker.pid()).toFixed(1)} MB`,
+  );
 } finally {
   for (const e of engines) await e.stop();
 }

@@ -29,11 +29,34 @@ async function start(name: Engine['name']): Promise<Engine> {
   const host = `unix://${sock}`;
   const proc =
     name === 'berthd'
-      ? spawn(process.execPath, [join(REPO, 'engine/bin/berthd'), '--data-root', join(root, 'data'), '--host', host, '--log-level', 'warn'], { stdio: 'ignore' })
-      : spawn('dockerd', ['--data-root', join(root, 'data'), '--exec-root', join(root, 'exec'), '--pidfile', join(root, 'pid'), '--host', host, '--bridge', 'none', '--iptables=false', '--ip-masq=false'], { stdio: 'ignore' });
+      ? spawn(
+          process.execPath,
+          [join(REPO, 'engine/bin/berthd'), '--data-root', join(root, 'data'), '--host', host, '--log-level', 'warn'],
+          { stdio: 'ignore' },
+        )
+      : spawn(
+          'dockerd',
+          [
+            '--data-root',
+            join(root, 'data'),
+            '--exec-root',
+            join(root, 'exec'),
+            '--pidfile',
+            join(root, 'pid'),
+            '--host',
+            host,
+            '--bridge',
+            'none',
+            '--iptables=false',
+            '--ip-masq=false',
+          ],
+          { stdio: 'ignore' },
+        );
   await waitForSocket(host, proc);
   const docker = (args: string[], input?: string) =>
-    execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: host }, input, maxBuffer: 1 << 30 }).toString().trim();
+    execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: host }, input, maxBuffer: 1 << 30 })
+      .toString()
+      .trim();
   return {
     name,
     host,
@@ -44,7 +67,11 @@ async function start(name: Engine['name']): Promise<Engine> {
       if (ids.length > 0) docker(['rm', '-f', ...ids]);
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));
-      for (const m of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(root)).reverse()) {
+      for (const m of readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .map((l) => l.split(' ')[4] ?? '')
+        .filter((m) => m.startsWith(root))
+        .reverse()) {
         spawnSync('umount', ['-l', m]);
       }
       rmSync(root, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
-import type { ImageConfig } from '../types/oci.js';
 import type { ProgressFn } from '../images/types.js';
 import type { ContainerCreateBody, HostConfig } from '../types/docker.js';
+import type { ImageConfig } from '../types/oci.js';
 
 /** The Docker JSON shapes the routers send back as they are. */
 export type Json = Record<string, unknown>;
@@ -50,7 +50,12 @@ export interface EventsOptions {
 
 export interface ContainerBackend {
   containerCreate(body: ContainerCreateBody, name: string | undefined): Promise<{ Id: string; Warnings: string[] }>;
-  containerList(opts: { all: boolean; limit?: number; size: boolean; filters: Record<string, string[]> }): Promise<Json[]>;
+  containerList(opts: {
+    all: boolean;
+    limit?: number;
+    size: boolean;
+    filters: Record<string, string[]>;
+  }): Promise<Json[]>;
   containerInspect(ref: string, size: boolean): Promise<Json>;
   containerIsTty(ref: string): boolean;
   containerStart(ref: string): Promise<void>;
@@ -69,18 +74,31 @@ export interface ContainerBackend {
   containerResize(ref: string, size: { height: number; width: number }): Promise<void>;
   containerArchiveStat(ref: string, path: string): Promise<Json>;
   containerArchiveGet(ref: string, path: string): Promise<{ stat: Json; tar: Readable }>;
-  containerArchivePut(ref: string, path: string, tar: Readable, opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void>;
+  containerArchivePut(
+    ref: string,
+    path: string,
+    tar: Readable,
+    opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean },
+  ): Promise<void>;
   containerExport(ref: string): Promise<Readable>;
   containerChanges(ref: string): Promise<{ Path: string; Kind: number }[]>;
   containerPrune(filters: Record<string, string[]>): Promise<{ ContainersDeleted: string[]; SpaceReclaimed: number }>;
-  containerCommit(ref: string, opts: { reference?: string; comment?: string; author?: string; changes: string[]; pause: boolean; config?: Json }): Promise<{ Id: string }>;
+  containerCommit(
+    ref: string,
+    opts: { reference?: string; comment?: string; author?: string; changes: string[]; pause: boolean; config?: Json },
+  ): Promise<{ Id: string }>;
   containerStats(ref: string, opts: { stream: boolean; oneShot: boolean }, signal: AbortSignal): AsyncIterable<Json>;
   containerUpdate(ref: string, update: HostConfig): Promise<{ Warnings: string[] }>;
 }
 
 export interface ExecBackend {
   execCreate(ref: string, config: Json): Promise<{ Id: string }>;
-  execStart(id: string, opts: { detach: boolean; tty: boolean }, io: StreamIO): Promise<void>;
+  /** `size`: the initial terminal size; `onStart`: called with the process's pid once it runs. */
+  execStart(
+    id: string,
+    opts: { detach: boolean; tty: boolean; size?: { height: number; width: number }; onStart?: (pid: number) => void },
+    io: StreamIO,
+  ): Promise<void>;
   execInspect(id: string): Json;
   execResize(id: string, size: { height: number; width: number }): Promise<void>;
   execIsTty(id: string): boolean;
@@ -90,13 +108,22 @@ export interface ImageBackend {
   imageList(opts: { all: boolean; digests: boolean; filters: Record<string, string[]> }): Promise<Json[]>;
   imageInspect(ref: string): Promise<Json>;
   imageHistory(ref: string): Promise<Json[]>;
-  imageImport(tar: Readable, opts: { reference?: string; changes: string[]; message?: string }, progress: ProgressFn): Promise<string>;
+  imageImport(
+    tar: Readable,
+    opts: { reference?: string; changes: string[]; message?: string },
+    progress: ProgressFn,
+  ): Promise<string>;
   imageLoad(tar: Readable, progress: ProgressFn): Promise<void>;
   imageSave(refs: string[]): Promise<Readable>;
   imageTag(ref: string, repo: string, tag: string | undefined): Promise<void>;
   imageRemove(ref: string, opts: { force: boolean; noprune: boolean }): Promise<Json[]>;
   imagePrune(filters: Record<string, string[]>): Promise<Json>;
-  imagePull(ref: string, opts: { platform?: string; registryAuth?: string }, progress: ProgressFn, signal: AbortSignal): Promise<void>;
+  imagePull(
+    ref: string,
+    opts: { platform?: string; registryAuth?: string },
+    progress: ProgressFn,
+    signal: AbortSignal,
+  ): Promise<void>;
   imagePush(ref: string, opts: { registryAuth?: string }, progress: ProgressFn, signal: AbortSignal): Promise<void>;
   registryLogin(auth: Json): Promise<Json>;
   imageConfigOf?(ref: string): Promise<ImageConfig>;
@@ -130,7 +157,13 @@ export interface NetworkBackend {
 }
 
 export interface BuildBackend {
-  build(context: Readable, query: URLSearchParams, registryConfig: string | undefined, progress: ProgressFn, signal: AbortSignal): Promise<void>;
+  build(
+    context: Readable,
+    query: URLSearchParams,
+    registryConfig: string | undefined,
+    progress: ProgressFn,
+    signal: AbortSignal,
+  ): Promise<void>;
 }
 
 /** Everything the HTTP layer may ask of the engine; each router uses only its own part. */

@@ -128,7 +128,9 @@ export class RequestContext {
       const res = this.stream(200, contentType);
       return { output: res, input: null };
     }
-    socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+    socket.write(
+      `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`,
+    );
     if (this.upgradeHead && this.upgradeHead.length > 0) socket.unshift(this.upgradeHead);
     return { output: socket, input: socket };
   }

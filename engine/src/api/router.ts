@@ -26,10 +26,12 @@ export class Router {
   add(routes: Route[]): this {
     for (const route of routes) {
       const names: string[] = [];
-      const source = route.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{(\w+)(?::\\\.\\\*)?\}/g, (m, name: string) => {
-        names.push(name);
-        return m.includes(':') ? '(.+)' : '([^/]+)';
-      });
+      const source = route.path
+        .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+        .replace(/\\?\{(\w+)(?::\\\.\\\*)?\}/g, (m, name: string) => {
+          names.push(name);
+          return m.includes(':') ? '(.+)' : '([^/]+)';
+        });
       this.routes.push({ ...route, regex: new RegExp(`^${source}$`), names });
     }
     return this;

@@ -7,13 +7,15 @@ import { EngineError, isEngineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Backend } from './backend.js';
 import { RequestContext } from './context.js';
+import type { Route } from './router.js';
 import { Router } from './router.js';
+import { buildRoutes } from './routers/build.js';
 import { containerRoutes } from './routers/containers.js';
+import { execRoutes } from './routers/exec.js';
 import { imageRoutes } from './routers/images.js';
 import { networkRoutes } from './routers/networks.js';
 import { systemRoutes } from './routers/system.js';
 import { volumeRoutes } from './routers/volumes.js';
-import type { Route } from './router.js';
 
 export interface TlsFiles {
   ca: string;
@@ -44,7 +46,15 @@ export class ApiServer {
     private readonly log: Logger,
     extraRoutes: Route[] = [],
   ) {
-    this.router.add(systemRoutes).add(containerRoutes).add(imageRoutes).add(volumeRoutes).add(networkRoutes).add(extraRoutes);
+    this.router
+      .add(systemRoutes)
+      .add(containerRoutes)
+      .add(imageRoutes)
+      .add(volumeRoutes)
+      .add(networkRoutes)
+      .add(execRoutes)
+      .add(buildRoutes)
+      .add(extraRoutes);
   }
 
   async listen(opts: ListenOptions): Promise<void> {
@@ -64,7 +74,11 @@ export class ApiServer {
       await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path, resolve));
       await chmod(path, 0o660);
     } else if (url.protocol === 'tcp:') {
-      if (!opts.tls) this.log.warn({ host: opts.host }, 'listening on TCP without TLS: anyone who can reach it is root on this host');
+      if (!opts.tls)
+        this.log.warn(
+          { host: opts.host },
+          'listening on TCP without TLS: anyone who can reach it is root on this host',
+        );
       await new Promise<void>((resolve, reject) =>
         server.once('error', reject).listen(Number(url.port || (opts.tls ? 2376 : 2375)), url.hostname, resolve),
       );
@@ -99,7 +113,12 @@ export class ApiServer {
     );
   }
 
-  private async dispatch(req: IncomingMessage, res: ServerResponse | undefined, socket?: Duplex, head?: Buffer): Promise<void> {
+  private async dispatch(
+    req: IncomingMessage,
+    res: ServerResponse | undefined,
+    socket?: Duplex,
+    head?: Buffer,
+  ): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://berthd');
     let path = url.pathname;
     let version = this.backend.apiVersion;
@@ -111,10 +130,16 @@ export class ApiServer {
     const ctx = new RequestContext(req, res, {}, url, version, socket, head);
     try {
       if (compareVersions(version, this.backend.apiVersion) > 0) {
-        throw new EngineError('BAD_PARAMETER', `client version ${version} is too new. Maximum supported API version is ${this.backend.apiVersion}`);
+        throw new EngineError(
+          'BAD_PARAMETER',
+          `client version ${version} is too new. Maximum supported API version is ${this.backend.apiVersion}`,
+        );
       }
       if (compareVersions(version, this.backend.minApiVersion) < 0) {
-        throw new EngineError('BAD_PARAMETER', `client version ${version} is too old. Minimum supported API version is ${this.backend.minApiVersion}, please upgrade your client to a newer version`);
+        throw new EngineError(
+          'BAD_PARAMETER',
+          `client version ${version} is too old. Minimum supported API version is ${this.backend.minApiVersion}, please upgrade your client to a newer version`,
+        );
       }
       const match = this.router.match(req.method ?? 'GET', path);
       if (match === 'method') throw new EngineError('NOT_FOUND');

@@ -14,6 +14,8 @@ interface Options {
   runtime?: string;
   certsDir: string;
   logLevel: string;
+  recordSessions?: string;
+  recordInput?: boolean;
 }
 
 const program = new Command()
@@ -21,13 +23,17 @@ const program = new Command()
   .description('Berth container engine: the Docker Engine API on runc under conmon')
   .version(BERTH_VERSION)
   .option('--data-root <dir>', 'root of the engine state', '/var/lib/berth')
-  .option('-H, --host <url...>', 'where to serve the API: unix:///path.sock or tcp://host:port', ['unix:///run/berth/berthd.sock'])
+  .option('-H, --host <url...>', 'where to serve the API: unix:///path.sock or tcp://host:port', [
+    'unix:///run/berth/berthd.sock',
+  ])
   .option('--tlscacert <file>', 'CA that client certificates must be signed by (TCP requires mutual TLS)')
   .option('--tlscert <file>', 'server certificate')
   .option('--tlskey <file>', 'server key')
   .option('--runtime <path>', 'OCI runtime binary (runc or crun)')
   .option('--certs-dir <dir>', 'registry CAs and client certs, as <dir>/<host:port>/ca.crt', '/etc/berth/certs.d')
-  .option('--log-level <level>', 'debug, info, warn or error', 'info');
+  .option('--log-level <level>', 'debug, info, warn or error', 'info')
+  .option('--record-sessions <dir>', 'record every exec/attach session to <dir> as asciicast v2')
+  .option('--record-input', 'with --record-sessions, record keystrokes too (they include passwords)');
 
 async function main(): Promise<void> {
   program.parse();
@@ -41,9 +47,16 @@ async function main(): Promise<void> {
     tls = { ca: opts.tlscacert, cert: opts.tlscert, key: opts.tlskey };
   }
   for (const host of opts.host) {
-    if (host.startsWith('tcp://') && !tls) throw new Error(`refusing to serve ${host} without mutual TLS: give --tlscacert, --tlscert and --tlskey`);
+    if (host.startsWith('tcp://') && !tls)
+      throw new Error(`refusing to serve ${host} without mutual TLS: give --tlscacert, --tlscert and --tlskey`);
   }
-  const daemon = await Daemon.open({ dataRoot: opts.dataRoot, log, runtimePath: opts.runtime, certsDir: opts.certsDir });
+  const daemon = await Daemon.open({
+    dataRoot: opts.dataRoot,
+    log,
+    runtimePath: opts.runtime,
+    certsDir: opts.certsDir,
+    recordSessions: opts.recordSessions ? { dir: opts.recordSessions, input: Boolean(opts.recordInput) } : undefined,
+  });
   const api = new ApiServer(daemon.backend(), log);
   for (const host of opts.host) await api.listen({ host, tls: host.startsWith('tcp://') ? tls : undefined });
   log.info({ dataRoot: opts.dataRoot, version: BERTH_VERSION }, 'berthd ready');

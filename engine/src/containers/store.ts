@@ -48,7 +48,10 @@ export class ContainerStore {
   /** Reserve a name for a new container; throws NAME_IN_USE. */
   reserveName(name: string, id: string): void {
     if (!ContainerStore.validName(name)) {
-      throw new EngineError('BAD_PARAMETER', `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      throw new EngineError(
+        'BAD_PARAMETER',
+        `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+      );
     }
     const holder = this.byName.get(name);
     if (holder && holder !== id) throw new EngineError('NAME_IN_USE', `/${name}`, holder);

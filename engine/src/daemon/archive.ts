@@ -28,7 +28,11 @@ export class ContainerArchive {
    * Run `fn` with the container's rootfs mounted: the live mount of a running container, or a
    * temporary mount of its snapshot that is released afterwards (also when `fn` streams).
    */
-  private async withRootfs<T>(c: ContainerRecord, fn: (root: string) => Promise<T>, keepUntil?: (result: T) => Promise<void>): Promise<T> {
+  private async withRootfs<T>(
+    c: ContainerRecord,
+    fn: (root: string) => Promise<T>,
+    keepUntil?: (result: T) => Promise<void>,
+  ): Promise<T> {
     const live = this.rootfsOf(c);
     if (c.state.Running && (await isMountpoint(live))) return fn(live);
     const target = join(this.ctx.containers.dir(c.id), `mnt-${process.hrtime.bigint()}`);
@@ -54,12 +58,9 @@ export class ContainerArchive {
     // The last component is not followed (docker cp copies a symlink as a symlink), its parents are, in scope.
     const parent = await resolveInScope(root, posix.dirname(rel));
     const resolved = rel === '/' ? root : join(parent, posix.basename(rel));
-    let st;
-    try {
-      st = await lstat(resolved);
-    } catch {
+    const st = await lstat(resolved).catch(() => {
       throw new EngineError('NO_SUCH_PATH', path, c.id);
-    }
+    });
     let mode = st.mode & 0o7777;
     if (st.isDirectory()) mode += GO_MODE_DIR;
     let linkTarget = '';
@@ -86,14 +87,22 @@ export class ContainerArchive {
         const { resolved, stat } = await this.statPath(root, c, path);
         const name = path.endsWith('/.') ? '.' : (stat.name as string);
         const st = await lstat(resolved);
-        const out = st.isDirectory() ? tarDirectory(resolved, { prefix: name === '/' ? '.' : name }) : singleEntry(resolved, name, st);
+        const out = st.isDirectory()
+          ? tarDirectory(resolved, { prefix: name === '/' ? '.' : name })
+          : singleEntry(resolved, name, st);
         return { stat, tar: out };
       },
-      (result) => new Promise((resolve) => result.tar.once('close', resolve).once('end', resolve).once('error', resolve)),
+      (result) =>
+        new Promise((resolve) => result.tar.once('close', resolve).once('end', resolve).once('error', resolve)),
     );
   }
 
-  async put(ref: string, path: string, body: Readable, _opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean }): Promise<void> {
+  async put(
+    ref: string,
+    path: string,
+    body: Readable,
+    _opts: { noOverwriteDirNonDir: boolean; copyUIDGID: boolean },
+  ): Promise<void> {
     const c = this.ctx.containers.get(ref);
     if (c.hostConfig.ReadonlyRootfs) throw new EngineError('FORBIDDEN', 'container rootfs is marked read-only');
     await this.withRootfs(c, async (root) => {
@@ -111,7 +120,9 @@ export class ContainerArchive {
     await this.withRootfs(
       c,
       async (root) => {
-        tarDirectory(root).on('error', (err) => out.destroy(err)).pipe(out);
+        tarDirectory(root)
+          .on('error', (err) => out.destroy(err))
+          .pipe(out);
         return out;
       },
       (stream) => new Promise((resolve) => stream.once('close', resolve).once('end', resolve).once('error', resolve)),
@@ -151,7 +162,9 @@ function singleEntry(file: string, name: string, st: Awaited<ReturnType<typeof l
         pack.entry({ ...header, type: 'symlink', linkname: await readlink(file) });
       } else {
         const entry = pack.entry({ ...header, type: 'file', size: Number(st.size) });
-        await new Promise<void>((resolve, reject) => createReadStream(file).on('error', reject).pipe(entry).on('finish', resolve).on('error', reject));
+        await new Promise<void>((resolve, reject) =>
+          createReadStream(file).on('error', reject).pipe(entry).on('finish', resolve).on('error', reject),
+        );
       }
       pack.finalize();
     } catch (err) {
@@ -160,4 +173,3 @@ function singleEntry(file: string, name: string, st: Awaited<ReturnType<typeof l
   })();
   return pack as unknown as Readable;
 }
-

@@ -32,8 +32,8 @@ export class AttachManager {
     }
     await new Promise<void>((done) => {
       const session: Session = { opts, io, done };
-      let set = this.pending.get(c.id);
-      if (!set) this.pending.set(c.id, (set = new Set()));
+      const set = this.pending.get(c.id) ?? new Set<Session>();
+      this.pending.set(c.id, set);
       set.add(session);
       // A client that goes away before the start must not be connected later.
       const gone = () => {

@@ -10,7 +10,8 @@ export function validateHostConfig(hc: HostConfig): void {
   if (hc.AutoRemove && policy !== '' && policy !== 'no') {
     throw new EngineError('BAD_PARAMETER', "can't create 'AutoRemove' container with restart policy");
   }
-  if ((hc.RestartPolicy?.MaximumRetryCount ?? 0) < 0) throw new EngineError('BAD_PARAMETER', 'maximum retry count cannot be negative');
+  if ((hc.RestartPolicy?.MaximumRetryCount ?? 0) < 0)
+    throw new EngineError('BAD_PARAMETER', 'maximum retry count cannot be negative');
   if (hc.Memory !== undefined && hc.Memory !== 0 && hc.Memory < 6 * 1024 * 1024) {
     throw new EngineError('BAD_PARAMETER', 'Minimum memory limit allowed is 6MB');
   }
@@ -18,6 +19,7 @@ export function validateHostConfig(hc: HostConfig): void {
     throw new EngineError('BAD_PARAMETER', 'Conflicting options: Nano CPUs and CPU Period cannot both be set');
   }
   for (const [path] of Object.entries(hc.Tmpfs ?? {})) {
-    if (!path.startsWith('/')) throw new EngineError('BAD_PARAMETER', `invalid mount path: '${path}' mount path must be absolute`);
+    if (!path.startsWith('/'))
+      throw new EngineError('BAD_PARAMETER', `invalid mount path: '${path}' mount path must be absolute`);
   }
 }

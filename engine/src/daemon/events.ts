@@ -48,7 +48,12 @@ export class EventBus {
    * Past events since `since` (unix seconds), then live ones until `until` or abort.
    * Events published while replaying history are not lost: the live listener starts first.
    */
-  async *subscribe(opts: { since?: number; until?: number; match: (e: EngineEvent) => boolean; signal: AbortSignal }): AsyncGenerator<EngineEvent> {
+  async *subscribe(opts: {
+    since?: number;
+    until?: number;
+    match: (e: EngineEvent) => boolean;
+    signal: AbortSignal;
+  }): AsyncGenerator<EngineEvent> {
     const live = on(this.emitter, 'event', { signal: opts.signal });
     const replayed = opts.since === undefined ? [] : this.history.filter((e) => e.time >= (opts.since as number));
     const untilNs = opts.until === undefined ? undefined : opts.until * 1e9;
@@ -92,7 +97,10 @@ export function eventMatcher(filters: Record<string, string[]>): (e: EngineEvent
           case 'container':
             return e.Type === 'container' && (e.Actor.ID.startsWith(v) || e.Actor.Attributes.name === v);
           case 'image':
-            return e.Actor.Attributes.image === v || (e.Type === 'image' && (e.Actor.ID === v || e.Actor.Attributes.name === v));
+            return (
+              e.Actor.Attributes.image === v ||
+              (e.Type === 'image' && (e.Actor.ID === v || e.Actor.Attributes.name === v))
+            );
           case 'volume':
           case 'network':
             return e.Type === key && (e.Actor.ID === v || e.Actor.Attributes.name === v);

@@ -6,7 +6,11 @@ import type { DaemonContext } from './context.js';
 
 /** Registry operations, provided by the distribution module when it is wired in. */
 export interface RegistryOps {
-  pull(ref: string, opts: { platform?: string; registryAuth?: string; signal?: AbortSignal }, progress: ProgressFn): Promise<void>;
+  pull(
+    ref: string,
+    opts: { platform?: string; registryAuth?: string; signal?: AbortSignal },
+    progress: ProgressFn,
+  ): Promise<void>;
   push(ref: string, opts: { registryAuth?: string; signal?: AbortSignal }, progress: ProgressFn): Promise<void>;
   login(auth: Json): Promise<Json>;
 }
@@ -84,8 +88,16 @@ export class ImageOps {
     return (await this.ctx.images.history(ref)) as unknown as Json[];
   }
 
-  async imageImport(tar: Readable, opts: { reference?: string; changes: string[]; message?: string }, progress: ProgressFn): Promise<string> {
-    const record = await this.ctx.images.importRootfs(tar, { reference: opts.reference, changes: opts.changes, message: opts.message }, progress);
+  async imageImport(
+    tar: Readable,
+    opts: { reference?: string; changes: string[]; message?: string },
+    progress: ProgressFn,
+  ): Promise<string> {
+    const record = await this.ctx.images.importRootfs(
+      tar,
+      { reference: opts.reference, changes: opts.changes, message: opts.message },
+      progress,
+    );
     this.ctx.events.publish('image', 'import', record.id, { name: opts.reference ?? record.id });
     return record.id;
   }
@@ -132,12 +144,22 @@ export class ImageOps {
     return this.registry;
   }
 
-  async imagePull(ref: string, opts: { platform?: string; registryAuth?: string }, progress: ProgressFn, signal: AbortSignal): Promise<void> {
+  async imagePull(
+    ref: string,
+    opts: { platform?: string; registryAuth?: string },
+    progress: ProgressFn,
+    signal: AbortSignal,
+  ): Promise<void> {
     await this.requireRegistry().pull(ref, { ...opts, signal }, progress);
     this.ctx.events.publish('image', 'pull', ref, { name: ref });
   }
 
-  async imagePush(ref: string, opts: { registryAuth?: string }, progress: ProgressFn, signal: AbortSignal): Promise<void> {
+  async imagePush(
+    ref: string,
+    opts: { registryAuth?: string },
+    progress: ProgressFn,
+    signal: AbortSignal,
+  ): Promise<void> {
     await this.requireRegistry().push(ref, { ...opts, signal }, progress);
     this.ctx.events.publish('image', 'push', ref, { name: ref });
   }

@@ -42,7 +42,8 @@ export class ContainerLifecycle {
   }
 
   async create(body: ContainerCreateBody, name: string | undefined): Promise<{ Id: string; Warnings: string[] }> {
-    if (typeof body.Image !== 'string' || body.Image === '') throw new EngineError('BAD_PARAMETER', 'config cannot be empty in order to create a container');
+    if (typeof body.Image !== 'string' || body.Image === '')
+      throw new EngineError('BAD_PARAMETER', 'config cannot be empty in order to create a container');
     const hostConfig = body.HostConfig ?? {};
     validateHostConfig(hostConfig);
     const image = await this.ctx.images.get(body.Image).catch((err: unknown) => {
@@ -101,7 +102,8 @@ export class ContainerLifecycle {
   private async startLocked(c: ContainerRecord): Promise<void> {
     if (c.state.Paused) throw new EngineError('CONFLICT', 'cannot start a paused container, try unpause instead');
     if (c.state.Running) return;
-    if (c.state.Status === 'removing' || c.state.Dead) throw new EngineError('CONFLICT', `container ${c.id} is marked for removal and cannot be started`);
+    if (c.state.Status === 'removing' || c.state.Dead)
+      throw new EngineError('CONFLICT', `container ${c.id} is marked for removal and cannot be started`);
     const image = await this.ctx.images.get(c.imageId);
     let created = false;
     try {
@@ -112,7 +114,18 @@ export class ContainerLifecycle {
       created = true;
       await this.attach.connectPending(c);
       await this.ctx.runtime.start(c.id);
-      Object.assign(c.state, { Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: pid, ExitCode: 0, Error: '', StartedAt: nowIso() });
+      Object.assign(c.state, {
+        Status: 'running',
+        Running: true,
+        Paused: false,
+        Restarting: false,
+        OOMKilled: false,
+        Dead: false,
+        Pid: pid,
+        ExitCode: 0,
+        Error: '',
+        StartedAt: nowIso(),
+      });
       c.manuallyStopped = false;
       this.monitor(c);
       await this.ctx.containers.save(c);
@@ -155,8 +168,12 @@ export class ContainerLifecycle {
       OOMKilled: status.oomKilled,
       FinishedAt: status.exitedAt,
     });
-    await this.ctx.runtime.delete(c.id, { force: true }).catch((err: unknown) => this.ctx.log.warn({ err, id: c.id }, 'runtime delete failed'));
-    await this.tasks.released?.(c).catch((err: unknown) => this.ctx.log.warn({ err, id: c.id }, 'releasing task resources failed'));
+    await this.ctx.runtime
+      .delete(c.id, { force: true })
+      .catch((err: unknown) => this.ctx.log.warn({ err, id: c.id }, 'runtime delete failed'));
+    await this.tasks
+      .released?.(c)
+      .catch((err: unknown) => this.ctx.log.warn({ err, id: c.id }, 'releasing task resources failed'));
     await this.ctx.containers.save(c);
     if (status.oomKilled) this.ctx.events.publish('container', 'oom', c.id, containerAttributes(c));
     this.ctx.events.publish('container', 'die', c.id, containerAttributes(c, { exitCode: String(status.exitCode) }));
@@ -179,7 +196,8 @@ export class ContainerLifecycle {
   }
 
   wait(ref: string, condition: string): { result: Promise<WaitResult> } {
-    if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new EngineError('BAD_PARAMETER', `invalid condition: "${condition}"`);
+    if (!['not-running', 'next-exit', 'removed'].includes(condition))
+      throw new EngineError('BAD_PARAMETER', `invalid condition: "${condition}"`);
     const c = this.ctx.containers.get(ref);
     if (condition === 'not-running' && !c.state.Running) {
       return { result: Promise.resolve({ StatusCode: c.state.ExitCode, Error: null }) };
@@ -205,7 +223,10 @@ export class ContainerLifecycle {
     if (timeout !== 0) {
       await this.signal(c, signal);
       if (timeout < 0) return exited;
-      const timedOut = await Promise.race([exited.then(() => false), new Promise<boolean>((r) => setTimeout(r, timeout * 1000, true))]);
+      const timedOut = await Promise.race([
+        exited.then(() => false),
+        new Promise<boolean>((r) => setTimeout(r, timeout * 1000, true)),
+      ]);
       if (!timedOut) return;
     }
     await this.signal(c, 'SIGKILL', true);
@@ -231,7 +252,11 @@ export class ContainerLifecycle {
   async restart(ref: string, opts: { timeout?: number; signal?: string }): Promise<void> {
     const c = this.ctx.containers.get(ref);
     if (c.state.Running) {
-      await this.terminate(c, opts.signal || c.config.StopSignal || 'SIGTERM', opts.timeout ?? c.config.StopTimeout ?? 10);
+      await this.terminate(
+        c,
+        opts.signal || c.config.StopSignal || 'SIGTERM',
+        opts.timeout ?? c.config.StopTimeout ?? 10,
+      );
     }
     await this.start(c.id);
     this.ctx.events.publish('container', 'restart', c.id, containerAttributes(c));
@@ -265,7 +290,10 @@ export class ContainerLifecycle {
     if (c.state.Running) {
       if (!opts.force) {
         throw c.state.Paused
-          ? new EngineError('CONFLICT', `cannot remove container "/${c.name}": container is paused and must be unpaused first`)
+          ? new EngineError(
+              'CONFLICT',
+              `cannot remove container "/${c.name}": container is paused and must be unpaused first`,
+            )
           : new EngineError('CONTAINER_RUNNING', `/${c.name}`);
       }
       c.manuallyStopped = true;
@@ -290,8 +318,13 @@ export class ContainerLifecycle {
 
   async rename(ref: string, name: string): Promise<void> {
     const c = this.ctx.containers.get(ref);
-    if (!ContainerStore.validName(name)) throw new EngineError('BAD_PARAMETER', `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    if (c.name === name) throw new EngineError('BAD_PARAMETER', 'Renaming a container with the same name as its current name');
+    if (!ContainerStore.validName(name))
+      throw new EngineError(
+        'BAD_PARAMETER',
+        `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+      );
+    if (c.name === name)
+      throw new EngineError('BAD_PARAMETER', 'Renaming a container with the same name as its current name');
     const oldName = c.name;
     this.ctx.containers.rename(c, name);
     await this.ctx.containers.save(c);
@@ -314,7 +347,11 @@ export class ContainerLifecycle {
         this.monitor(c);
         continue;
       }
-      const exit = (await this.ctx.runtime.exitStatus(c.id).catch(() => undefined)) ?? { exitCode: 255, exitedAt: nowIso(), oomKilled: false };
+      const exit = (await this.ctx.runtime.exitStatus(c.id).catch(() => undefined)) ?? {
+        exitCode: 255,
+        exitedAt: nowIso(),
+        oomKilled: false,
+      };
       await this.locked(c.id, () => this.handleExit(c, exit));
     }
   }

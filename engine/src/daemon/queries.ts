@@ -48,7 +48,9 @@ export class ContainerQueries {
     });
     any('exited', (c, v) => !c.state.Running && c.state.Status === 'exited' && c.state.ExitCode === Number(v));
     any('volume', (c, v) => c.mountPoints.some((m) => m.Name === v || m.Destination === v));
-    any('network', (c, v) => Object.entries(c.networkSettings.Networks).some(([name, e]) => name === v || e.NetworkID.startsWith(v)));
+    any('network', (c, v) =>
+      Object.entries(c.networkSettings.Networks).some(([name, e]) => name === v || e.NetworkID.startsWith(v)),
+    );
     any('health', (c, v) => (c.state.Health?.Status ?? 'none') === v);
     any('is-task', (_c, v) => v === 'false');
     const ancestors = filters.ancestor ?? [];
@@ -69,9 +71,17 @@ export class ContainerQueries {
     return (c) => checks.every((check) => check(c));
   }
 
-  async list(opts: { all: boolean; limit?: number; size: boolean; filters: Record<string, string[]> }): Promise<Json[]> {
+  async list(opts: {
+    all: boolean;
+    limit?: number;
+    size: boolean;
+    filters: Record<string, string[]>;
+  }): Promise<Json[]> {
     const match = await this.matcher(opts.filters);
-    const showAll = opts.all || (opts.limit !== undefined && opts.limit > 0) || Boolean(opts.filters.status?.length || opts.filters.exited?.length);
+    const showAll =
+      opts.all ||
+      (opts.limit !== undefined && opts.limit > 0) ||
+      Boolean(opts.filters.status?.length || opts.filters.exited?.length);
     let list = this.ctx.containers
       .all()
       .filter((c) => (showAll || c.state.Running) && match(c))
@@ -85,7 +95,8 @@ export class ContainerQueries {
     for (const [key, bindings] of Object.entries(c.networkSettings.Ports)) {
       const [port, proto = 'tcp'] = key.split('/');
       if (!bindings || bindings.length === 0) ports.push({ PrivatePort: Number(port), Type: proto });
-      for (const b of bindings ?? []) ports.push({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: proto });
+      for (const b of bindings ?? [])
+        ports.push({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: proto });
     }
     const out: Json = {
       Id: c.id,
@@ -137,7 +148,10 @@ export class ContainerQueries {
       AppArmorProfile: '',
       ExecIDs: null,
       HostConfig: c.hostConfig,
-      GraphDriver: { Name: 'overlay2', Data: { LowerDir: opt('lowerdir'), UpperDir: opt('upperdir'), WorkDir: opt('workdir'), MergedDir: '' } },
+      GraphDriver: {
+        Name: 'overlay2',
+        Data: { LowerDir: opt('lowerdir'), UpperDir: opt('upperdir'), WorkDir: opt('workdir'), MergedDir: '' },
+      },
       Mounts: c.mountPoints,
       Config: c.config,
       NetworkSettings: {
@@ -186,7 +200,7 @@ export class ContainerQueries {
     const lines = stdout.split('\n').filter((l) => l.trim() !== '');
     const header = (lines.shift() ?? '').trim().split(/\s+/);
     const pidCol = header.indexOf('PID');
-    if (pidCol < 0) throw new EngineError('BAD_PARAMETER', 'Couldn\'t find PID field in ps output');
+    if (pidCol < 0) throw new EngineError('BAD_PARAMETER', "Couldn't find PID field in ps output");
     const processes = lines
       .map((line) => {
         const fields = line.trim().split(/\s+/);

@@ -41,7 +41,11 @@ export class SystemInfo {
     return {
       Platform: { Name: 'Berth Engine' },
       Components: [
-        { Name: 'Engine', Version: BERTH_VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: 'amd64' } },
+        {
+          Name: 'Engine',
+          Version: BERTH_VERSION,
+          Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: 'amd64' },
+        },
         { Name: this.extra.runtimeName, Version: this.extra.runtimeVersion ?? '' },
       ],
       Version: BERTH_VERSION,
@@ -67,7 +71,10 @@ export class SystemInfo {
       ContainersStopped: all.filter((c) => !c.state.Running).length,
       Images: images.length,
       Driver: 'overlay2',
-      DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
+      DriverStatus: [
+        ['Backing Filesystem', 'extfs'],
+        ['Supports d_type', 'true'],
+      ],
       DockerRootDir: this.ctx.root,
       Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Log: ['k8s-file'] },
       MemoryLimit: true,
@@ -150,6 +157,11 @@ export class SystemInfo {
   }
 
   events(opts: EventsOptions, signal: AbortSignal): AsyncIterable<Json> {
-    return this.ctx.events.subscribe({ since: opts.since, until: opts.until, match: eventMatcher(opts.filters), signal }) as AsyncIterable<Json>;
+    return this.ctx.events.subscribe({
+      since: opts.since,
+      until: opts.until,
+      match: eventMatcher(opts.filters),
+      signal,
+    }) as AsyncIterable<Json>;
   }
 }

@@ -13,8 +13,8 @@ export class Waiters {
 
   add(id: string, condition: Condition): Promise<WaitResult> {
     return new Promise((resolve) => {
-      let set = this.byId.get(id);
-      if (!set) this.byId.set(id, (set = new Set()));
+      const set = this.byId.get(id) ?? new Set<Waiter>();
+      this.byId.set(id, set);
       set.add({ condition, resolve });
     });
   }

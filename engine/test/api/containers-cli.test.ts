@@ -29,9 +29,34 @@ describe('docker run', () => {
   });
 
   it('applies env, workdir, user, hostname and read-only', () => {
-    const out = d.ok(['run', '--rm', '-e', 'FOO=bar', '-w', '/made/here', '-u', 'app', '--hostname', 'h1', 'bb', 'sh', '-c', 'echo $FOO $(pwd) $(id -u):$(id -g) $(hostname) $PATH']);
+    const out = d.ok([
+      'run',
+      '--rm',
+      '-e',
+      'FOO=bar',
+      '-w',
+      '/made/here',
+      '-u',
+      'app',
+      '--hostname',
+      'h1',
+      'bb',
+      'sh',
+      '-c',
+      'echo $FOO $(pwd) $(id -u):$(id -g) $(hostname) $PATH',
+    ]);
     expect(out).toBe('bar /made/here 1000:1000 h1 /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
-    const ro = d.docker(['run', '--rm', '--read-only', '--tmpfs', '/scratch', 'bb', 'sh', '-c', 'touch /scratch/ok && touch /nope']);
+    const ro = d.docker([
+      'run',
+      '--rm',
+      '--read-only',
+      '--tmpfs',
+      '/scratch',
+      'bb',
+      'sh',
+      '-c',
+      'touch /scratch/ok && touch /nope',
+    ]);
     expect(ro.code).not.toBe(0);
     expect(ro.stderr).toMatch(/Read-only file system/);
   });
@@ -52,7 +77,9 @@ describe('container lifecycle', () => {
     const logs = d.docker(['logs', 'life']);
     expect(logs.stdout).toBe('one\n');
     expect(logs.stderr).toBe('two\n');
-    expect(d.ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.Config.Labels.tier}}', 'life'])).toBe('exited 0 test');
+    expect(d.ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.Config.Labels.tier}}', 'life'])).toBe(
+      'exited 0 test',
+    );
     d.ok(['rename', 'life', 'life2']);
     expect(d.ok(['ps', '-a', '--filter', 'label=tier=test', '--format', '{{.Names}}'])).toBe('life2');
     d.ok(['rm', 'life2']);

@@ -19,10 +19,22 @@ afterAll(async () => {
 
 describe('images through the docker CLI', () => {
   it('imports a rootfs tar with --change and runs it', () => {
-    const id = d.ok(['import', '-c', 'ENV GREETING=hello', '-c', 'WORKDIR /tmp', '-c', 'CMD ["sh","-c","echo $GREETING from $(pwd)"]', busyboxTar(), 'demo:1']);
+    const id = d.ok([
+      'import',
+      '-c',
+      'ENV GREETING=hello',
+      '-c',
+      'WORKDIR /tmp',
+      '-c',
+      'CMD ["sh","-c","echo $GREETING from $(pwd)"]',
+      busyboxTar(),
+      'demo:1',
+    ]);
     expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(d.ok(['run', '--rm', 'demo:1'])).toBe('hello from /tmp');
-    expect(d.ok(['image', 'inspect', '-f', '{{.Config.WorkingDir}} {{.Os}} {{.Architecture}}', 'demo:1'])).toBe('/tmp linux amd64');
+    expect(d.ok(['image', 'inspect', '-f', '{{.Config.WorkingDir}} {{.Os}} {{.Architecture}}', 'demo:1'])).toBe(
+      '/tmp linux amd64',
+    );
   });
 
   it('tags, lists with filters and digests, and removes', () => {
@@ -62,7 +74,7 @@ describe('images through the docker CLI', () => {
     expect(d.ok(['images', '-f', 'dangling=true', '-q'])).toBe('');
   });
 
-  it('answers a missing image with 404 in Docker\'s shape', async () => {
+  it("answers a missing image with 404 in Docker's shape", async () => {
     const r = await d.api('GET', '/v1.43/images/nope:missing/json');
     expect(r.status).toBe(404);
     expect(JSON.parse(r.body)).toEqual({ message: 'No such image: nope:missing' });

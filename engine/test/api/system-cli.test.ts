@@ -25,9 +25,21 @@ describe('system endpoints', () => {
 
   it('streams events with filters, and replays them with --since/--until', async () => {
     const since = Math.floor(Date.now() / 1000) - 1;
-    const events = spawn('docker', ['events', '--filter', 'type=container', '--filter', 'event=start', '--format', '{{.Actor.Attributes.name}} {{.Action}}'], {
-      env: { ...process.env, DOCKER_HOST: d.host },
-    });
+    const events = spawn(
+      'docker',
+      [
+        'events',
+        '--filter',
+        'type=container',
+        '--filter',
+        'event=start',
+        '--format',
+        '{{.Actor.Attributes.name}} {{.Action}}',
+      ],
+      {
+        env: { ...process.env, DOCKER_HOST: d.host },
+      },
+    );
     let out = '';
     events.stdout.on('data', (b: Buffer) => {
       out += b.toString();
@@ -39,7 +51,17 @@ describe('system endpoints', () => {
     events.kill();
     expect(out).toBe('evented start\n');
     const until = Math.floor(Date.now() / 1000) + 1;
-    const replay = d.ok(['events', '--since', String(since), '--until', String(until), '--filter', 'container=evented', '--format', '{{.Action}}']);
+    const replay = d.ok([
+      'events',
+      '--since',
+      String(since),
+      '--until',
+      String(until),
+      '--filter',
+      'container=evented',
+      '--format',
+      '{{.Action}}',
+    ]);
     expect(replay).toMatch(/create[\s\S]*start[\s\S]*die[\s\S]*destroy/);
   });
 });
@@ -49,7 +71,11 @@ describe('dockerode works unchanged', () => {
     const docker = new Docker({ socketPath: d.socket });
     const images = await docker.listImages();
     expect(images.some((i) => i.RepoTags?.includes('bb:latest'))).toBe(true);
-    const c = await docker.createContainer({ Image: 'bb', Cmd: ['sh', '-c', 'echo from-dockerode'], Labels: { via: 'dockerode' } });
+    const c = await docker.createContainer({
+      Image: 'bb',
+      Cmd: ['sh', '-c', 'echo from-dockerode'],
+      Labels: { via: 'dockerode' },
+    });
     const stream = await c.attach({ stream: true, stdout: true, stderr: true, hijack: true });
     const chunks: Buffer[] = [];
     stream.on('data', (b: Buffer) => chunks.push(b));

@@ -12,7 +12,16 @@ afterAll(() => d.cleanup());
 
 describe('live restore', () => {
   it('containers keep running across a berthd kill, exits while down are picked up, logs have no gap', async () => {
-    d.ok(['run', '-d', '--name', 'counter', 'bb', 'sh', '-c', 'i=0; while [ $i -lt 40 ]; do echo tick$i; i=$((i+1)); sleep 0.1; done']);
+    d.ok([
+      'run',
+      '-d',
+      '--name',
+      'counter',
+      'bb',
+      'sh',
+      '-c',
+      'i=0; while [ $i -lt 40 ]; do echo tick$i; i=$((i+1)); sleep 0.1; done',
+    ]);
     d.ok(['run', '-d', '--name', 'forever', 'bb', 'sleep', '1000']);
     d.ok(['run', '-d', '--name', 'quick', 'bb', 'sh', '-c', 'sleep 1; exit 7']);
     const pid = d.ok(['inspect', '-f', '{{.State.Pid}}', 'forever']);

@@ -31,7 +31,16 @@ export class TestDaemon {
   async start(extraArgs: string[] = []): Promise<void> {
     this.proc = spawn(
       process.execPath,
-      [join(ENGINE, 'bin/berthd'), '--data-root', join(this.root, 'data'), '--host', this.host, '--log-level', process.env.BERTH_TEST_LOG ?? 'warn', ...extraArgs],
+      [
+        join(ENGINE, 'bin/berthd'),
+        '--data-root',
+        join(this.root, 'data'),
+        '--host',
+        this.host,
+        '--log-level',
+        process.env.BERTH_TEST_LOG ?? 'warn',
+        ...extraArgs,
+      ],
       { stdio: ['ignore', 'inherit', 'pipe'] },
     );
     this.proc.stderr?.on('data', (d: Buffer) => {
@@ -63,13 +72,23 @@ export class TestDaemon {
   }
 
   /** Raw HTTP against the API socket, for edge cases the CLI does not produce. */
-  api(method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  api(
+    method: string,
+    path: string,
+    body?: string | Buffer,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
     return new Promise((resolve, reject) => {
-      const req = request({ socketPath: this.socket, path, method, headers: { 'Content-Type': 'application/json', ...headers } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }));
-      });
+      const req = request(
+        { socketPath: this.socket, path, method, headers: { 'Content-Type': 'application/json', ...headers } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }),
+          );
+        },
+      );
       req.on('error', reject);
       if (body !== undefined) req.write(body);
       req.end();

@@ -11,7 +11,10 @@ import { progressWriter } from '../streams.js';
  * HTTP status; later ones go in-stream as `{"errorDetail":{"code":…,"message":…},"error":…}`,
  * the code being a failed RUN's exit status, which the docker CLI exits with.
  */
-async function buildStream(ctx: RequestContext, run: (progress: ProgressFn, signal: AbortSignal) => Promise<void>): Promise<void> {
+async function buildStream(
+  ctx: RequestContext,
+  run: (progress: ProgressFn, signal: AbortSignal) => Promise<void>,
+): Promise<void> {
   const abort = new AbortController();
   let res: ServerResponse | undefined;
   let write: ProgressFn | undefined;
@@ -51,7 +54,14 @@ export const buildRoutes: Route[] = [
       if (!build) throw new EngineError('NOT_IMPLEMENTED', 'build');
       const registryConfig = ctx.req.headers['x-registry-config'];
       await buildStream(ctx, (progress, signal) =>
-        build.call(backend, ctx.req, ctx.query, Array.isArray(registryConfig) ? registryConfig[0] : registryConfig, progress, signal),
+        build.call(
+          backend,
+          ctx.req,
+          ctx.query,
+          Array.isArray(registryConfig) ? registryConfig[0] : registryConfig,
+          progress,
+          signal,
+        ),
       );
     },
   },

@@ -27,7 +27,8 @@ export const containerRoutes: Route[] = [
     path: '/containers/create',
     handler: async (ctx, backend) => {
       const body = await ctx.json<ContainerCreateBody>();
-      if (!body || typeof body !== 'object' || Array.isArray(body)) throw new EngineError('BAD_PARAMETER', 'invalid container config');
+      if (!body || typeof body !== 'object' || Array.isArray(body))
+        throw new EngineError('BAD_PARAMETER', 'invalid container config');
       ctx.send(201, await backend.containerCreate(body, ctx.str('name') || undefined));
     },
   },
@@ -37,7 +38,12 @@ export const containerRoutes: Route[] = [
     handler: async (ctx, backend) =>
       ctx.send(
         200,
-        await backend.containerList({ all: ctx.bool('all'), limit: ctx.int('limit'), size: ctx.bool('size'), filters: ctx.filters() }),
+        await backend.containerList({
+          all: ctx.bool('all'),
+          limit: ctx.int('limit'),
+          size: ctx.bool('size'),
+          filters: ctx.filters(),
+        }),
       ),
   },
   {
@@ -53,7 +59,8 @@ export const containerRoutes: Route[] = [
   {
     method: 'GET',
     path: '/containers/{id}/top',
-    handler: async (ctx, backend) => ctx.send(200, await backend.containerTop(ctx.param('id'), ctx.str('ps_args') ?? '-ef')),
+    handler: async (ctx, backend) =>
+      ctx.send(200, await backend.containerTop(ctx.param('id'), ctx.str('ps_args') ?? '-ef')),
   },
   {
     method: 'GET',
@@ -78,7 +85,10 @@ export const containerRoutes: Route[] = [
       const tty = backend.containerIsTty(id);
       const abort = new AbortController();
       const logs = backend.containerLogs(id, opts, abort.signal);
-      const res = ctx.stream(200, tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+      const res = ctx.stream(
+        200,
+        tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream',
+      );
       res.on('close', () => abort.abort());
       for await (const frame of logs) {
         const ok = res.write(tty ? frame.data : stdcopyFrame(frame.stream, frame.data));
@@ -131,7 +141,10 @@ export const containerRoutes: Route[] = [
     method: 'POST',
     path: '/containers/{id}/stop',
     handler: async (ctx, backend) => {
-      const stopped = await backend.containerStop(ctx.param('id'), { timeout: ctx.int('t'), signal: ctx.str('signal') });
+      const stopped = await backend.containerStop(ctx.param('id'), {
+        timeout: ctx.int('t'),
+        signal: ctx.str('signal'),
+      });
       ctx.send(stopped ? 204 : 304);
     },
   },
@@ -170,7 +183,8 @@ export const containerRoutes: Route[] = [
   {
     method: 'POST',
     path: '/containers/{id}/update',
-    handler: async (ctx, backend) => ctx.send(200, await backend.containerUpdate(ctx.param('id'), await ctx.json<HostConfig>())),
+    handler: async (ctx, backend) =>
+      ctx.send(200, await backend.containerUpdate(ctx.param('id'), await ctx.json<HostConfig>())),
   },
   {
     method: 'POST',
@@ -207,7 +221,9 @@ export const containerRoutes: Route[] = [
         stderr: ctx.bool('stderr'),
         detachKeys: ctx.str('detachKeys'),
       };
-      const { input, output } = ctx.hijack(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+      const { input, output } = ctx.hijack(
+        tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream',
+      );
       await backend.containerAttach(id, opts, { input: opts.stdin ? input : null, output: frameWriter(output, tty) });
     },
   },

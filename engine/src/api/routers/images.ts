@@ -10,7 +10,10 @@ import { progressWriter } from '../streams.js';
  * Run a long operation whose output is a JSON progress stream. Once the 200 is out, errors can
  * only be reported in-stream, the way dockerd does (`{"errorDetail":{…},"error":…}`).
  */
-async function withProgress(ctx: RequestContext, run: (progress: ProgressFn, signal: AbortSignal) => Promise<void>): Promise<void> {
+async function withProgress(
+  ctx: RequestContext,
+  run: (progress: ProgressFn, signal: AbortSignal) => Promise<void>,
+): Promise<void> {
   const abort = new AbortController();
   let res: ServerResponse | undefined;
   let progress: ProgressFn | undefined;
@@ -49,7 +52,10 @@ export const imageRoutes: Route[] = [
     method: 'GET',
     path: '/images/json',
     handler: async (ctx, backend) =>
-      ctx.send(200, await backend.imageList({ all: ctx.bool('all'), digests: ctx.bool('digests'), filters: ctx.filters() })),
+      ctx.send(
+        200,
+        await backend.imageList({ all: ctx.bool('all'), digests: ctx.bool('digests'), filters: ctx.filters() }),
+      ),
   },
   {
     method: 'POST',
@@ -57,12 +63,17 @@ export const imageRoutes: Route[] = [
     handler: async (ctx, backend) => {
       const fromSrc = ctx.str('fromSrc');
       if (fromSrc !== undefined) {
-        if (fromSrc !== '-') throw new EngineError('BAD_PARAMETER', 'importing from a URL is not supported; send the tar as the body');
+        if (fromSrc !== '-')
+          throw new EngineError('BAD_PARAMETER', 'importing from a URL is not supported; send the tar as the body');
         const repo = ctx.str('repo');
         const tag = ctx.str('tag');
         const reference = repo ? (tag ? `${repo}:${tag}` : repo) : undefined;
         await withProgress(ctx, async (progress) => {
-          await backend.imageImport(ctx.req, { reference, changes: ctx.query.getAll('changes'), message: ctx.str('message') }, progress);
+          await backend.imageImport(
+            ctx.req,
+            { reference, changes: ctx.query.getAll('changes'), message: ctx.str('message') },
+            progress,
+          );
         });
         return;
       }
@@ -71,7 +82,12 @@ export const imageRoutes: Route[] = [
       const tag = ctx.str('tag');
       const ref = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
       await withProgress(ctx, (progress, signal) =>
-        backend.imagePull(ref, { platform: ctx.str('platform'), registryAuth: ctx.req.headers['x-registry-auth'] as string | undefined }, progress, signal),
+        backend.imagePull(
+          ref,
+          { platform: ctx.str('platform'), registryAuth: ctx.req.headers['x-registry-auth'] as string | undefined },
+          progress,
+          signal,
+        ),
       );
     },
   },
@@ -138,7 +154,12 @@ export const imageRoutes: Route[] = [
       const { repo, tag: own } = splitRepoTag(ctx.param('name'));
       const ref = tag ? `${repo}:${tag}` : own ? `${repo}:${own}` : repo;
       await withProgress(ctx, (progress, signal) =>
-        backend.imagePush(ref, { registryAuth: ctx.req.headers['x-registry-auth'] as string | undefined }, progress, signal),
+        backend.imagePush(
+          ref,
+          { registryAuth: ctx.req.headers['x-registry-auth'] as string | undefined },
+          progress,
+          signal,
+        ),
       );
     },
   },
@@ -146,6 +167,9 @@ export const imageRoutes: Route[] = [
     method: 'DELETE',
     path: '/images/{name:.*}',
     handler: async (ctx, backend) =>
-      ctx.send(200, await backend.imageRemove(ctx.param('name'), { force: ctx.bool('force'), noprune: ctx.bool('noprune') })),
+      ctx.send(
+        200,
+        await backend.imageRemove(ctx.param('name'), { force: ctx.bool('force'), noprune: ctx.bool('noprune') }),
+      ),
   },
 ];

@@ -8,10 +8,26 @@ function networks(backend: Backend): NetworkBackend {
 }
 
 export const networkRoutes: Route[] = [
-  { method: 'GET', path: '/networks', handler: async (ctx, b) => ctx.send(200, await networks(b).networkList(ctx.filters())) },
-  { method: 'POST', path: '/networks/create', handler: async (ctx, b) => ctx.send(201, await networks(b).networkCreate(await ctx.json())) },
-  { method: 'POST', path: '/networks/prune', handler: async (ctx, b) => ctx.send(200, await networks(b).networkPrune(ctx.filters())) },
-  { method: 'GET', path: '/networks/{id}', handler: async (ctx, b) => ctx.send(200, await networks(b).networkInspect(ctx.param('id'))) },
+  {
+    method: 'GET',
+    path: '/networks',
+    handler: async (ctx, b) => ctx.send(200, await networks(b).networkList(ctx.filters())),
+  },
+  {
+    method: 'POST',
+    path: '/networks/create',
+    handler: async (ctx, b) => ctx.send(201, await networks(b).networkCreate(await ctx.json())),
+  },
+  {
+    method: 'POST',
+    path: '/networks/prune',
+    handler: async (ctx, b) => ctx.send(200, await networks(b).networkPrune(ctx.filters())),
+  },
+  {
+    method: 'GET',
+    path: '/networks/{id}',
+    handler: async (ctx, b) => ctx.send(200, await networks(b).networkInspect(ctx.param('id'))),
+  },
   {
     method: 'POST',
     path: '/networks/{id}/connect',

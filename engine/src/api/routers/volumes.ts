@@ -8,10 +8,26 @@ function volumes(backend: Backend): VolumeBackend {
 }
 
 export const volumeRoutes: Route[] = [
-  { method: 'GET', path: '/volumes', handler: async (ctx, b) => ctx.send(200, await volumes(b).volumeList(ctx.filters())) },
-  { method: 'POST', path: '/volumes/create', handler: async (ctx, b) => ctx.send(201, await volumes(b).volumeCreate(await ctx.json({}))) },
-  { method: 'POST', path: '/volumes/prune', handler: async (ctx, b) => ctx.send(200, await volumes(b).volumePrune(ctx.filters())) },
-  { method: 'GET', path: '/volumes/{name}', handler: async (ctx, b) => ctx.send(200, await volumes(b).volumeInspect(ctx.param('name'))) },
+  {
+    method: 'GET',
+    path: '/volumes',
+    handler: async (ctx, b) => ctx.send(200, await volumes(b).volumeList(ctx.filters())),
+  },
+  {
+    method: 'POST',
+    path: '/volumes/create',
+    handler: async (ctx, b) => ctx.send(201, await volumes(b).volumeCreate(await ctx.json({}))),
+  },
+  {
+    method: 'POST',
+    path: '/volumes/prune',
+    handler: async (ctx, b) => ctx.send(200, await volumes(b).volumePrune(ctx.filters())),
+  },
+  {
+    method: 'GET',
+    path: '/volumes/{name}',
+    handler: async (ctx, b) => ctx.send(200, await volumes(b).volumeInspect(ctx.param('name'))),
+  },
   {
     method: 'DELETE',
     path: '/volumes/{name}',
