@@ -148,6 +148,13 @@ class ConmonExecProcess implements ExecProcess {
     this.attach?.close();
     this.output?.resume();
   }
+
+  detach(): void {
+    // conmon keeps reading the process's output with nobody attached, so it never blocks.
+    this.hungUp = true;
+    this.attach?.close();
+    this.output?.resume();
+  }
 }
 
 function exitCodeOf(line: string): number {

@@ -113,6 +113,10 @@ class RuncExecProcess implements ExecProcess {
     this.stdin?.end();
     this.output.discard();
   }
+
+  detach(): void {
+    this.output.discard();
+  }
 }
 
 async function readPidFile(file: string): Promise<number> {

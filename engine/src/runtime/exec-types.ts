@@ -43,6 +43,8 @@ export interface ExecProcess {
    * and output from then on is read and discarded so the process never blocks on a full pipe.
    */
   hangup(): void;
+  /** Stop streaming (docker's detach keys) and leave the process running; output is discarded. */
+  detach(): void;
 }
 
 /** Why an exec did not start: the OCI runtime's message and Docker's exit code (126/127). */

@@ -67,26 +67,76 @@ export const execRoutes: Route[] = [
 
 async function startExec(ctx: RequestContext, b: ExecBackend): Promise<void> {
   const id = ctx.param('id');
-  const body = await ctx.json<{ Detach?: boolean; Tty?: boolean; ConsoleSize?: unknown }>({});
+  const { body, rest } = await startBody(ctx);
   // Refuse before taking over the connection, so errors are still plain HTTP answers.
   const state = b.execInspect(id);
   if (state.Running) throw new EngineError('CONFLICT', `Error: Exec command ${id} is already running`);
-  if (state.ExitCode !== null && state.ExitCode !== undefined)
-    throw new EngineError('CONFLICT', `Error: Exec command ${id} has already run`);
+  if (state.ExitCode !== null && state.ExitCode !== undefined) throw new EngineError('CONFLICT', `Error: Exec command ${id} has already run`);
   const tty = b.execIsTty(id);
   const size = consoleSize(body.ConsoleSize);
   if (body.Detach) {
     const sink = frameWriter(discard(), tty);
     await b.execStart(id, { detach: true, tty, size }, { input: null, output: sink });
-    ctx.send(200);
+    if (ctx.upgradeSocket) ctx.upgradeSocket.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+    else ctx.send(200);
     return;
   }
-  const { input, output } = ctx.hijack(
-    tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream',
-  );
+  const contentType = tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream';
+  const socket = ctx.upgradeSocket;
+  let input: Duplex | null = null;
+  let output: Writable;
+  if (socket) {
+    // RequestContext.hijack would hand the request body over as stdin: answer 101 here instead.
+    socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+    if (rest.length > 0) socket.unshift(rest);
+    input = socket;
+    output = socket;
+  } else {
+    ({ input, output } = ctx.hijack(contentType));
+  }
   const sink = frameWriter(output, tty);
   watchClient(input ?? output, sink);
   await b.execStart(id, { detach: false, tty, size }, { input, output: sink });
+}
+
+interface StartBody {
+  Detach?: boolean;
+  Tty?: boolean;
+  ConsoleSize?: unknown;
+}
+
+/**
+ * The start request's JSON body. With `Upgrade: tcp` Node does not parse it: it is the first
+ * Content-Length bytes of the upgrade head (or of the socket after it); what follows is stdin.
+ */
+async function startBody(ctx: RequestContext): Promise<{ body: StartBody; rest: Buffer }> {
+  const socket = ctx.upgradeSocket;
+  if (!socket) return { body: await ctx.json<StartBody>({}), rest: Buffer.alloc(0) };
+  const length = Number(ctx.req.headers['content-length'] ?? 0);
+  if (!Number.isInteger(length) || length < 0 || length > 1024 * 1024) throw new EngineError('BAD_PARAMETER', 'invalid Content-Length');
+  let buf = ctx.upgradeHead ?? Buffer.alloc(0);
+  while (buf.length < length) {
+    const chunk = await new Promise<Buffer | null>((resolve) => {
+      const onData = (d: Buffer) => done(d);
+      const onEnd = () => done(null);
+      const done = (d: Buffer | null) => {
+        socket.off('data', onData).off('end', onEnd).off('close', onEnd);
+        socket.pause();
+        resolve(d);
+      };
+      socket.on('data', onData).once('end', onEnd).once('close', onEnd);
+    });
+    if (!chunk) throw new EngineError('BAD_PARAMETER', 'request body ended early');
+    buf = Buffer.concat([buf, chunk]);
+  }
+  const text = buf.subarray(0, length).toString('utf8');
+  let body: StartBody = {};
+  try {
+    if (text.trim()) body = JSON.parse(text) as StartBody;
+  } catch (err) {
+    throw new EngineError('BAD_PARAMETER', `invalid JSON: ${(err as Error).message}`);
+  }
+  return { body, rest: buf.subarray(length) };
 }
 
 function discard(): Writable {

@@ -1,0 +1,87 @@
+import type { OutputFrame, StreamIO } from '../api/backend.js';
+import type { ExecProcess } from '../runtime/exec-types.js';
+import { DetachScanner, parseDetachKeys } from './detach-keys.js';
+import type { Recording } from './recording.js';
+
+export interface ExecSessionOptions {
+  tty: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  detachKeys: string;
+  recording?: Recording;
+  /** Settles once the exit code is recorded. */
+  exited: Promise<number>;
+}
+
+/**
+ * Pipes a started exec to its client until one of:
+ * - the process is done (output drained, exit code recorded): the client's stream ends;
+ * - the client typed the detach keys (TTY): the stream ends, the process runs on;
+ * - the client is gone (its socket closed): hang up — stdin closed, SIGHUP for a TTY.
+ * Back-pressure both ways: a client slow to read pauses the process's output (see runtime exec),
+ * a process slow to read its stdin pauses the client's socket.
+ */
+export function pipeExecSession(proc: ExecProcess, io: StreamIO, o: ExecSessionOptions): Promise<void> {
+  const { output: procOut, stdin } = proc;
+  return new Promise<void>((resolve) => {
+    let finished = false;
+    const finish = (how: 'done' | 'detach' | 'gone') => {
+      if (finished) return;
+      finished = true;
+      procOut?.off('data', onFrame);
+      io.input?.off('data', onInput);
+      if (how === 'gone') proc.hangup();
+      else if (how === 'detach') proc.detach();
+      if (how !== 'gone' && !io.output.writableEnded && !io.output.destroyed) io.output.end();
+      void o.exited.then((code) => o.recording?.close(how === 'done' ? code : undefined));
+      resolve();
+    };
+
+    const onFrame = (frame: OutputFrame) => {
+      if ((frame.stream === 'stdout' && !o.stdout) || (frame.stream === 'stderr' && !o.stderr)) return;
+      o.recording?.output(frame.data, frame.stream);
+      if (!io.output.write(frame)) {
+        procOut?.pause();
+        io.output.once('drain', () => procOut?.resume());
+      }
+    };
+    if (procOut) {
+      procOut.on('data', onFrame);
+      const drained = new Promise<void>((r) => {
+        procOut.once('end', r);
+        procOut.once('error', () => r());
+        procOut.once('close', () => r());
+      });
+      void Promise.all([drained, o.exited]).then(() => finish('done'));
+    } else {
+      void o.exited.then(() => finish('done'));
+    }
+    io.output.once('close', () => finish('gone'));
+    io.output.once('error', () => finish('gone'));
+
+    const input = io.input;
+    if (!input) return;
+    input.once('close', () => finish('gone'));
+    input.once('error', () => finish('gone'));
+    const scanner = o.tty && stdin ? new DetachScanner(parseDetachKeys(o.detachKeys || undefined)) : undefined;
+    const onInput = (chunk: Buffer) => {
+      if (!stdin) return; // not attached: read and drop, so a closed client is noticed
+      let data = chunk;
+      let detach = false;
+      if (scanner) ({ forward: data, detach } = scanner.push(chunk));
+      if (data.length > 0) {
+        o.recording?.input(data);
+        if (!stdin.write(data)) {
+          input.pause();
+          stdin.once('drain', () => input.resume());
+        }
+      }
+      if (detach) finish('detach');
+    };
+    input.on('data', onInput);
+    // The client closed its sending side (stdin EOF) but still reads the output.
+    input.once('end', () => {
+      if (!finished) stdin?.end();
+    });
+  });
+}
