@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EngineError } from '../errors.js';
-import { discard, type Endpoints, type HttpResponse, send } from './transport.js';
+import { discard, type Endpoints, type HttpResponse, isLoopbackHost, send } from './transport.js';
 
 /** Credentials as the docker CLI sends them in `X-Registry-Auth` and `POST /auth`. */
 export interface RegistryAuth {
@@ -186,6 +186,12 @@ export class Authorizer {
       url = new URL(realm);
     } catch {
       throw new EngineError('UNAUTHORIZED', `registry offered an invalid token realm: ${realm}`);
+    }
+    if (url.protocol === 'http:' && !isLoopbackHost(url.host) && (this.creds?.password || this.creds?.identitytoken)) {
+      throw new EngineError(
+        'UNAUTHORIZED',
+        `refusing to send credentials over plain HTTP to token realm ${url.origin}`,
+      );
     }
     const dispatcher = await this.endpoints.forUrl(url.href);
     const service = challenge.params.service;

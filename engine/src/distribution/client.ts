@@ -162,6 +162,14 @@ export class RegistryClient {
       if (!location || hops >= MAX_REDIRECTS)
         throw new EngineError('INTERNAL', `blob ${digest}: bad redirect from registry`);
       url = new URL(location, url).href;
+      if (new URL(url).origin === new URL(this.endpoint.base).origin) {
+        res = await this.call(url, {
+          scopes: [pullScope(repo)],
+          headers: ranged ? { range: `bytes=${offset}-` } : {},
+          signal,
+        });
+        continue;
+      }
       // Credentials stay with the registry: storage backends get pre-signed URLs.
       res = await send(url, {
         headers: ranged ? { range: `bytes=${offset}-` } : {},

@@ -34,6 +34,7 @@ describe('pull faults', () => {
   afterEach(async () => {
     proxy.faults.clear();
     proxy.seen.length = 0;
+    proxy.redirectBlobs = false;
     await engine?.destroy();
     engine = undefined;
   });
@@ -148,5 +149,12 @@ describe('pull faults', () => {
     expect(b.id).toBe(image.config.digest);
     expect(gets(big().digest)).toHaveLength(1);
     expect(gets(small().digest)).toHaveLength(1);
+  });
+
+  it('follows blob redirects to another origin (object-storage style)', async () => {
+    engine = await TestEngine.create();
+    proxy.redirectBlobs = true;
+    expect((await engine.distribution.pull(`${proxy.host}/faults/app:v1`, {}, () => {})).id).toBe(image.config.digest);
+    expect(gets(big().digest).map((r) => r.status)).toEqual([307]);
   });
 });

@@ -28,6 +28,8 @@ export interface SeenRequest {
 export class FaultProxy {
   readonly seen: SeenRequest[] = [];
   readonly faults = new Map<string, BlobFault>();
+  /** Answer blob GETs with a 307 to the registry itself, as registries on object storage do. */
+  redirectBlobs = false;
   private server: Server | undefined;
   private portNo = 0;
 
@@ -56,6 +58,16 @@ export class FaultProxy {
       const path = req.url ?? '/';
       const digest = /\/(?:blobs|manifests)\/(sha256:[a-f0-9]{64})$/.exec(path)?.[1];
       const fault = req.method === 'GET' && digest ? this.faults.get(digest) : undefined;
+      if (this.redirectBlobs && req.method === 'GET' && path.includes('/blobs/')) {
+        this.seen.push({
+          method: 'GET',
+          path,
+          status: 307,
+          ...(req.headers.range ? { range: req.headers.range } : {}),
+        });
+        res.writeHead(307, { location: `http://127.0.0.1:${this.upstreamPort}${path}` }).end();
+        return;
+      }
       const upstream = request(
         {
           host: '127.0.0.1',
