@@ -108,7 +108,9 @@ describe('docker CLI pull/push/login through the engine API', () => {
     expect((await ok(['image', 'inspect', '-f', '{{json .RepoDigests}}', image])).trim()).toBe(
       JSON.stringify([`${open.host}/cli/busybox@${digest}`]),
     );
-    expect((await ok(['run', '--rm', image, 'echo', 'pulled and running'])).trim()).toBe('pulled and running');
+    expect((await ok(['run', '--rm', '--network', 'none', image, 'echo', 'pulled and running'])).trim()).toBe(
+      'pulled and running',
+    );
 
     const again = await ok(['pull', image]);
     expect(again).toContain(`Status: Image is up to date for ${image}`);
