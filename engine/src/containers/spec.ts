@@ -34,6 +34,11 @@ export interface SpecInput {
   etcFiles?: EtcFiles;
   /** Network namespace to join (networking's hook); default: a new, empty one. */
   netnsPath?: string;
+  /**
+   * The user's mounts already resolved (volumes, binds, tmpfs: the daemon's volume side);
+   * default: HostConfig Binds/Mounts/Tmpfs parsed here, which knows no volumes.
+   */
+  userMounts?: OciMount[];
   /** cgroup parent; the container's cgroup is `/<cgroupParent>/<id>`. Default "berth". */
   cgroupParent?: string;
 }
@@ -95,7 +100,7 @@ export async function buildSpec(input: SpecInput): Promise<OciSpec> {
 
 async function mounts(input: SpecInput, privileged: boolean): Promise<OciMount[]> {
   const hc = input.hostConfig;
-  const user = await userMounts(hc);
+  const user = input.userMounts ?? (await userMounts(hc));
   const taken = new Set(user.map((m) => m.destination));
   let defaults = defaultMounts({ shmSize: hc.ShmSize || DEFAULT_SHM_SIZE, privileged }).filter(
     (m) => !taken.has(m.destination),

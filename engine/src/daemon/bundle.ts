@@ -1,21 +1,29 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildSpec, ensureWorkdir, writeEtcFiles } from '../containers/spec.js';
+import { buildSpec, ensureWorkdir } from '../containers/spec.js';
 import type { ContainerRecord } from '../containers/types.js';
 import { writeJsonAtomic } from '../metadata/atomic.js';
 import { isMountpoint, mountAll, unmount } from '../mount/mount.js';
 import type { CreateTaskOptions } from '../runtime/types.js';
+import type { ContainerCreateBody } from '../types/docker.js';
 import type { ImageConfig } from '../types/oci.js';
 import type { DaemonContext } from './context.js';
+import type { NetworkOps } from './network.js';
 import type { TaskPreparer } from './task.js';
+import type { VolumeOps } from './volumes.js';
 
 /**
  * Prepares a container's OCI bundle for each run: mounts the rootfs (the user and workdir are
- * resolved inside it), writes /etc/hostname, hosts, resolv.conf and config.json. The rootfs
- * stays mounted while the task lives and is unmounted when it is released.
+ * resolved inside it), mounts and fills its volumes, brings its networking up (which writes
+ * /etc/hostname, hosts and resolv.conf) and writes config.json. The rootfs stays mounted while
+ * the task lives; it, the network and the volumes are released when the task is gone.
  */
 export class BundlePreparer implements TaskPreparer {
-  constructor(private readonly ctx: DaemonContext) {}
+  constructor(
+    private readonly ctx: DaemonContext,
+    private readonly network: NetworkOps,
+    private readonly volumes: VolumeOps,
+  ) {}
 
   bundlePath(c: ContainerRecord): string {
     return join(this.ctx.containers.dir(c.id), 'bundle');
@@ -25,6 +33,16 @@ export class BundlePreparer implements TaskPreparer {
     return join(this.bundlePath(c), 'rootfs');
   }
 
+  async created(c: ContainerRecord, request: ContainerCreateBody): Promise<void> {
+    await this.volumes.created(c);
+    await this.network.created(c, request.NetworkingConfig?.EndpointsConfig);
+  }
+
+  async discarded(c: ContainerRecord): Promise<void> {
+    await this.network.removed(c).catch(() => undefined);
+    await this.volumes.discarded(c);
+  }
+
   async prepare(c: ContainerRecord, image: ImageConfig): Promise<CreateTaskOptions> {
     const bundle = this.bundlePath(c);
     const rootfs = this.rootfsPath(c);
@@ -32,24 +50,19 @@ export class BundlePreparer implements TaskPreparer {
     const mounts = await this.ctx.snapshotter.mounts(c.id);
     if (!(await isMountpoint(rootfs))) await mountAll(mounts, rootfs);
     try {
-      const etcFiles = await writeEtcFiles(this.ctx.containers.dir(c.id), {
-        hostname: c.config.Hostname || c.id.slice(0, 12),
-        domainname: c.config.Domainname,
-        extraHosts: c.hostConfig.ExtraHosts ?? [],
-        dns: c.hostConfig.Dns ?? [],
-        dnsSearch: c.hostConfig.DnsSearch ?? [],
-        dnsOptions: c.hostConfig.DnsOptions ?? [],
-        networkMode: c.hostConfig.NetworkMode,
-      });
+      const user = await this.volumes.prepare(c, rootfs);
+      const net = await this.network.start(c);
       const spec = await buildSpec({
         id: c.id,
         image: image.config,
         config: c.config,
         hostConfig: c.hostConfig,
         rootfsPath: rootfs,
-        etcFiles,
-        netnsPath: c.networkSettings.SandboxKey || undefined,
+        etcFiles: net.etcFiles,
+        netnsPath: net.netnsPath ?? undefined,
+        userMounts: user.mounts,
       });
+      if (user.rootfsPropagation) spec.linux.rootfsPropagation = user.rootfsPropagation;
       await ensureWorkdir(rootfs, spec.process.cwd, spec.process.user.uid, spec.process.user.gid);
       await writeJsonAtomic(join(bundle, 'config.json'), spec);
     } catch (err) {
@@ -68,11 +81,19 @@ export class BundlePreparer implements TaskPreparer {
   }
 
   async released(c: ContainerRecord): Promise<void> {
-    await unmount(this.rootfsPath(c));
+    const results = await Promise.allSettled([
+      unmount(this.rootfsPath(c)),
+      this.network.stop(c),
+      this.volumes.released(c),
+    ]);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
-  async removed(c: ContainerRecord): Promise<void> {
+  async removed(c: ContainerRecord, volumes: boolean): Promise<void> {
     await unmount(this.rootfsPath(c)).catch(() => undefined);
     await rm(this.bundlePath(c), { recursive: true, force: true });
+    await this.network.removed(c);
+    await this.volumes.removed(c, volumes);
   }
 }

@@ -59,10 +59,11 @@ export class ContainerLifecycle {
     const finalName = name ?? generateName((n) => store.find(n) !== undefined);
     store.reserveName(finalName, id);
     const dir = store.dir(id);
+    let record: ContainerRecord | undefined;
     try {
       await mkdir(dir, { recursive: true });
       config.Hostname = config.Hostname || id.slice(0, 12);
-      const record: ContainerRecord = {
+      record = {
         id,
         name: finalName,
         created: nowIso(),
@@ -81,10 +82,11 @@ export class ContainerLifecycle {
         hostsPath: join(dir, 'hosts'),
         resolvConfPath: join(dir, 'resolv.conf'),
       };
-      await this.tasks.created?.(record);
+      await this.tasks.created?.(record, body);
       await this.ctx.images.prepareRootfs(image.id, id);
       await store.add(record);
     } catch (err) {
+      if (record) await this.tasks.discarded?.(record).catch(() => undefined);
       store.releaseName(finalName, id);
       await this.ctx.snapshotter.remove(id).catch(() => undefined);
       await store.remove(id).catch(() => undefined);
@@ -142,6 +144,7 @@ export class ContainerLifecycle {
       throw err instanceof EngineError ? err : new EngineError('RUNTIME', message);
     }
     this.ctx.events.publish('container', 'start', c.id, containerAttributes(c));
+    this.onStarted?.(c);
   }
 
   /** Watch a running task for its exit (also after a berthd restart). */
@@ -159,13 +162,16 @@ export class ContainerLifecycle {
   private async handleExit(c: ContainerRecord, status: ExitStatus): Promise<void> {
     this.exits.delete(c.id);
     if (!c.state.Running && c.state.Status !== 'paused') return;
+    // conmon notices OOM kills of the init process; the cgroup's counter also sees the others.
+    // It must be read before the runtime's delete removes the cgroup.
+    const oomKilled = status.oomKilled || (await this.oomKilled?.(c).catch(() => false)) === true;
     Object.assign(c.state, {
       Status: 'exited',
       Running: false,
       Paused: false,
       Pid: 0,
       ExitCode: status.exitCode,
-      OOMKilled: status.oomKilled,
+      OOMKilled: oomKilled,
       FinishedAt: status.exitedAt,
     });
     await this.ctx.runtime
@@ -175,7 +181,7 @@ export class ContainerLifecycle {
       .released?.(c)
       .catch((err: unknown) => this.ctx.log.warn({ err, id: c.id }, 'releasing task resources failed'));
     await this.ctx.containers.save(c);
-    if (status.oomKilled) this.ctx.events.publish('container', 'oom', c.id, containerAttributes(c));
+    if (oomKilled) this.ctx.events.publish('container', 'oom', c.id, containerAttributes(c));
     this.ctx.events.publish('container', 'die', c.id, containerAttributes(c, { exitCode: String(status.exitCode) }));
     this.waiters.exited(c.id, status.exitCode);
     if (c.hostConfig.AutoRemove) await this.removeAfterExit(c, status.exitCode);
@@ -187,8 +193,13 @@ export class ContainerLifecycle {
     return this.exits.get(c.id) ?? Promise.resolve();
   }
 
-  /** Hook for restart policies (set by the daemon). */
+  /** Hooks for restart policies and healthchecks (set by the daemon). */
   onStopped?: (c: ContainerRecord) => void;
+  onStarted?: (c: ContainerRecord) => void;
+  /** A manual stop/kill/rm/restart cancels a pending policy restart; true when there was one. */
+  cancelRestart?: (c: ContainerRecord) => Promise<boolean>;
+  /** Whether the kernel's OOM killer acted in the container's cgroup. */
+  oomKilled?: (c: ContainerRecord) => Promise<boolean>;
 
   private async removeAfterExit(c: ContainerRecord, exitCode: number): Promise<void> {
     await this.destroy(c).catch((err: unknown) => this.ctx.log.error({ err, id: c.id }, 'auto-remove failed'));
@@ -207,6 +218,10 @@ export class ContainerLifecycle {
 
   async stop(ref: string, opts: { timeout?: number; signal?: string }): Promise<boolean> {
     const c = this.ctx.containers.get(ref);
+    if (await this.cancelRestart?.(c)) {
+      this.ctx.events.publish('container', 'stop', c.id, containerAttributes(c));
+      return true;
+    }
     if (!c.state.Running) return false;
     c.manuallyStopped = true;
     const signal = opts.signal || c.config.StopSignal || 'SIGTERM';
@@ -243,6 +258,7 @@ export class ContainerLifecycle {
 
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
     const c = this.ctx.containers.get(ref);
+    if (await this.cancelRestart?.(c)) return;
     if (!c.state.Running) throw new EngineError('NOT_RUNNING', c.id);
     if (!/^(SIG)?[A-Z0-9+-]+$|^\d+$/.test(signal)) throw new EngineError('BAD_PARAMETER', `Invalid signal: ${signal}`);
     c.manuallyStopped = true;
@@ -251,7 +267,10 @@ export class ContainerLifecycle {
 
   async restart(ref: string, opts: { timeout?: number; signal?: string }): Promise<void> {
     const c = this.ctx.containers.get(ref);
+    await this.cancelRestart?.(c);
     if (c.state.Running) {
+      // Stopped on purpose: the restart policy must not start it as well.
+      c.manuallyStopped = true;
       await this.terminate(
         c,
         opts.signal || c.config.StopSignal || 'SIGTERM',
@@ -287,6 +306,13 @@ export class ContainerLifecycle {
 
   async remove(ref: string, opts: { force: boolean; volumes: boolean }): Promise<void> {
     const c = this.ctx.containers.get(ref);
+    if (c.state.Restarting && !opts.force) {
+      throw new EngineError(
+        'CONFLICT',
+        `cannot remove container "/${c.name}": container is restarting: stop the container before removing or force remove`,
+      );
+    }
+    await this.cancelRestart?.(c);
     if (c.state.Running) {
       if (!opts.force) {
         throw c.state.Paused

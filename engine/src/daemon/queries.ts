@@ -84,7 +84,8 @@ export class ContainerQueries {
       Boolean(opts.filters.status?.length || opts.filters.exited?.length);
     let list = this.ctx.containers
       .all()
-      .filter((c) => (showAll || c.state.Running) && match(c))
+      // A container waiting to be restarted by its policy counts as running, as in dockerd.
+      .filter((c) => (showAll || c.state.Running || c.state.Restarting) && match(c))
       .sort((a, b) => (a.created < b.created ? 1 : -1));
     if (opts.limit !== undefined && opts.limit > 0) list = list.slice(0, opts.limit);
     return Promise.all(list.map((c) => this.summary(c, opts.size)));

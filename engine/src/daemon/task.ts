@@ -1,5 +1,6 @@
 import type { ContainerRecord } from '../containers/types.js';
 import type { CreateTaskOptions } from '../runtime/types.js';
+import type { ContainerCreateBody } from '../types/docker.js';
 import type { ImageConfig } from '../types/oci.js';
 
 /**
@@ -7,8 +8,10 @@ import type { ImageConfig } from '../types/oci.js';
  * stdio settings), and releases per-run resources (network, mounts) when the task is gone.
  */
 export interface TaskPreparer {
-  /** Called once at create time (e.g. anonymous volumes). */
-  created?(c: ContainerRecord): Promise<void>;
+  /** Called once at create time (volumes, network settings); `request` is the create body. */
+  created?(c: ContainerRecord, request: ContainerCreateBody): Promise<void>;
+  /** The create failed after created(): undo what it made. */
+  discarded?(c: ContainerRecord): Promise<void>;
   prepare(c: ContainerRecord, image: ImageConfig): Promise<CreateTaskOptions>;
   /** The task exited or failed to start. */
   released?(c: ContainerRecord): Promise<void>;
