@@ -79,9 +79,13 @@ export function pipeExecSession(proc: ExecProcess, io: StreamIO, o: ExecSessionO
       if (detach) finish('detach');
     };
     input.on('data', onInput);
-    // The client closed its sending side (stdin EOF) but still reads the output.
     input.once('end', () => {
-      if (!finished) stdin?.end();
+      if (finished) return;
+      // A terminal has no end of input (^D is a byte): a TTY client's FIN means it is gone,
+      // and an idle shell would otherwise never notice (nothing is written to fail).
+      if (o.tty) finish('gone');
+      // Without a TTY it is stdin EOF (`echo x | docker exec -i`); the client still reads.
+      else stdin?.end();
     });
   });
 }

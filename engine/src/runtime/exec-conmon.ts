@@ -115,20 +115,39 @@ class ConmonExecProcess implements ExecProcess {
     this.stdin?.on('error', () => {});
   }
 
-  /** conmon's control FIFO: `1 <height> <width>` resizes the pty (and the process gets SIGWINCH). */
-  async resize(size: { height: number; width: number }): Promise<void> {
-    if (!this.l.terminal) return;
-    let fh: Awaited<ReturnType<typeof open>>;
-    try {
-      // Non-blocking: opening a FIFO nobody reads (conmon gone) would block.
-      fh = await open(join(this.l.dir, 'ctl'), constants.O_WRONLY | constants.O_NONBLOCK);
-    } catch {
-      return; // exited meanwhile
-    }
-    try {
-      await fh.write(`1 ${Math.trunc(size.height)} ${Math.trunc(size.width)}\n`);
-    } finally {
-      await fh.close();
+  /**
+   * conmon's control FIFO: `1 <height> <width>` resizes the pty (the process gets SIGWINCH).
+   * Writes are spaced out and coalesced to the latest size: conmon 2.1 applies only the first of
+   * several messages that arrive in one read, and a dragged window sends bursts of them.
+   */
+  resize(size: { height: number; width: number }): Promise<void> {
+    if (!this.l.terminal) return Promise.resolve();
+    this.wantedSize = size;
+    this.resizing ??= this.writeSizes().finally(() => {
+      this.resizing = undefined;
+    });
+    return this.resizing;
+  }
+
+  private wantedSize: { height: number; width: number } | undefined;
+  private resizing: Promise<void> | undefined;
+
+  private async writeSizes(): Promise<void> {
+    for (let size = this.wantedSize; size; size = this.wantedSize) {
+      this.wantedSize = undefined;
+      let fh: Awaited<ReturnType<typeof open>>;
+      try {
+        // Non-blocking: opening a FIFO nobody reads (conmon gone) would block.
+        fh = await open(join(this.l.dir, 'ctl'), constants.O_WRONLY | constants.O_NONBLOCK);
+      } catch {
+        return; // exited meanwhile
+      }
+      try {
+        await fh.write(`1 ${Math.trunc(size.height)} ${Math.trunc(size.width)}\n`);
+      } finally {
+        await fh.close();
+      }
+      await new Promise((r) => setTimeout(r, 15));
     }
   }
 

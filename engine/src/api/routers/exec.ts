@@ -87,6 +87,7 @@ async function startExec(ctx: RequestContext, b: ExecBackend): Promise<void> {
   let output: Writable;
   if (socket) {
     // RequestContext.hijack would hand the request body over as stdin: answer 101 here instead.
+    socket.on('error', () => {}); // EPIPE from a client gone mid-stream; 'close' ends the session
     socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
     if (rest.length > 0) socket.unshift(rest);
     input = socket;

@@ -1,0 +1,57 @@
+import { connect } from 'node:net';
+
+/** A raw `Upgrade: tcp` POST as the docker CLI sends it, for what the CLI does not exercise. */
+export interface Hijacked {
+  write(data: string | Buffer): void;
+  end(): void;
+  destroy(): void;
+  /** Everything received after the 101 response. */
+  output(): string;
+  ended: Promise<void>;
+}
+
+export function hijack(socketPath: string, path: string, body: string): Promise<Hijacked> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(socketPath);
+    let head = Buffer.alloc(0);
+    let data = Buffer.alloc(0);
+    let upgraded = false;
+    const ended = new Promise<void>((r) => sock.once('close', () => r()));
+    sock.once('error', reject);
+    sock.on('data', (chunk: Buffer) => {
+      if (upgraded) {
+        data = Buffer.concat([data, chunk]);
+        return;
+      }
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const status = head.subarray(0, end).toString();
+      if (!status.startsWith('HTTP/1.1 101')) {
+        reject(new Error(`not upgraded: ${head.toString()}`));
+        sock.destroy();
+        return;
+      }
+      upgraded = true;
+      data = head.subarray(end + 4);
+      resolve({
+        write: (d) => sock.write(d),
+        end: () => sock.end(),
+        destroy: () => sock.destroy(),
+        output: () => data.toString(),
+        ended,
+      });
+    });
+    sock.write(
+      `POST ${path} HTTP/1.1\r\nHost: berthd\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n${body}`,
+    );
+  });
+}
+
+export async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
