@@ -38,6 +38,7 @@ export class Recorder {
     this.started = header.startedAt.getTime();
     this.filter = new EchoFilter({
       windowMs: opts.echoWindowMs,
+      now: this.now,
       keep: (e) => void this.event(e.t, 'i', e.data).catch(() => {}),
       drop: (e) => {
         this.withheld += e.bytes;

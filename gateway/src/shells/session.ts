@@ -54,11 +54,14 @@ export class ShellSession {
   private backlogBytes = 0;
   private outputChain: Promise<void> = Promise.resolve();
   private waitingForDrain = false;
+  /** Bytes handed to the current socket's send whose write has not completed yet. */
+  private flight = { bytes: 0 };
   private startedAt: Date | null = null;
   private recordingKey: string | null = null;
   private cols: number;
   private rows: number;
   private ended: Promise<SessionEnd> | null = null;
+  private early: Buffer[] = [];
 
   constructor(
     readonly info: ShellInfo,
@@ -125,6 +128,7 @@ export class ShellSession {
     this.stream.on('close', () => void this.end({}));
     this.stream.on('error', (err) => void this.end({ error: `engine stream: ${err.message}` }));
     await this.applySize();
+    for (const data of this.early.splice(0)) this.onMessage(data, true);
     this.state = 'live';
     this.deps.onState(this, 'live');
     this.sendControl({ type: 'ready', sessionId: info.id, recorded: true });
@@ -176,6 +180,12 @@ export class ShellSession {
 
   private unbindSocket(): void {
     clearInterval(this.pingTimer);
+    // Callbacks of a dropped socket may never run; its bytes no longer hold the stream back.
+    this.flight = { bytes: 0 };
+    if (this.waitingForDrain) {
+      this.waitingForDrain = false;
+      setImmediate(() => this.maybeResume());
+    }
     this.ws?.removeAllListeners('message');
     this.ws?.removeAllListeners('close');
     this.ws?.removeAllListeners('pong');
@@ -191,7 +201,12 @@ export class ShellSession {
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
-    if (!this.stream || this.state === 'ended') return;
+    if (this.state === 'ended') return;
+    if (!this.stream) {
+      // Typed before the exec is attached: kept (bounded) and sent once it is.
+      if (isBinary && this.early.reduce((n, b) => n + b.length, 0) < 64 << 10) this.early.push(Buffer.from(data));
+      return;
+    }
     if (isBinary) {
       this.recorder?.input(data);
       if (!this.stream.write(data)) {
@@ -250,8 +265,11 @@ export class ShellSession {
       this.backlogBytes += chunk.length;
       return;
     }
+    const flight = this.flight;
+    flight.bytes += chunk.length;
     ws.send(chunk, { binary: true }, () => {
-      if (this.waitingForDrain && this.ws === ws && ws.bufferedAmount < LOW_WATER) {
+      flight.bytes -= chunk.length;
+      if (flight === this.flight && this.waitingForDrain && flight.bytes < LOW_WATER) {
         this.waitingForDrain = false;
         this.maybeResume();
       }
@@ -261,7 +279,9 @@ export class ShellSession {
   private maybeResume(): void {
     const stream = this.stream;
     if (!stream || this.state === 'ended') return;
-    if (this.ws && this.ws.bufferedAmount > HIGH_WATER) {
+    // ws.bufferedAmount says much the same, but only this count comes with an event (the send
+    // callback) to resume on, so it is the one that decides.
+    if (this.ws && this.flight.bytes > HIGH_WATER) {
       this.waitingForDrain = true;
       return;
     }

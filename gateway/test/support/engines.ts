@@ -196,26 +196,40 @@ export async function startBerthd(): Promise<EngineProcess> {
   return engine;
 }
 
+export function startEngine(kind: EngineKind): Promise<EngineProcess> {
+  return kind === 'dockerd' ? startDockerd() : startBerthd();
+}
+
 /**
- * The engines the host tests run against: dockerd always; berthd when built and working.
+ * The engines the host tests run against: dockerd always; berthd when built (a berthd that is
+ * built but does not start is reported by the suite as skipped, with the reason).
  * BERTH_TEST_ENGINES=dockerd (or berthd) narrows the list.
  */
-export async function startEngines(): Promise<{ engines: EngineProcess[]; skipped: string[] }> {
+export function engineKinds(): { kind: EngineKind; unavailable: string | null }[] {
   const wanted = (process.env.BERTH_TEST_ENGINES ?? 'dockerd,berthd').split(',');
-  const engines: EngineProcess[] = [];
-  const skipped: string[] = [];
-  if (wanted.includes('dockerd')) engines.push(await startDockerd());
-  if (wanted.includes('berthd')) {
-    const why = berthdUnavailable();
-    if (why) {
-      skipped.push(`berthd skipped: ${why}`);
-    } else {
+  const kinds: { kind: EngineKind; unavailable: string | null }[] = [];
+  if (wanted.includes('dockerd')) kinds.push({ kind: 'dockerd', unavailable: null });
+  if (wanted.includes('berthd')) kinds.push({ kind: 'berthd', unavailable: berthdUnavailable() });
+  return kinds;
+}
+
+/**
+ * Starts the engine for a describe block; berthd failing to come up skips the block's tests
+ * with the reason instead of failing them (berthd is built by another team, concurrently).
+ */
+export function engineFixture(kind: EngineKind) {
+  const state: { engine: EngineProcess | null; skipReason: string | null } = { engine: null, skipReason: null };
+  return {
+    state,
+    async start(): Promise<EngineProcess | null> {
       try {
-        engines.push(await startBerthd());
+        state.engine = await startEngine(kind);
       } catch (err) {
-        skipped.push(`berthd skipped: it did not start or could not load the test image (${(err as Error).message})`);
+        if (kind === 'dockerd') throw err;
+        state.skipReason = `berthd did not start or could not load the test image: ${(err as Error).message}`;
       }
-    }
-  }
-  return { engines, skipped };
+      return state.engine;
+    },
+    stop: () => state.engine?.stop(),
+  };
 }
