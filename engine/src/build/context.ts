@@ -1,14 +1,49 @@
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { posix, relative } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { applyLayer } from '../archive/apply.js';
 import { resolveInScope } from '../archive/scope.js';
 import { EngineError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { ContextIndex } from './context-index.js';
 import { DockerIgnore } from './dockerignore.js';
 import { goPatternToRegExp, hasWildcards } from './match.js';
 import { type TreeFilter, TreeHasher, walkTree } from './tree.js';
+
+/** Two consumers of one stream, each with back-pressure; a destroyed consumer is skipped. */
+function tee(source: Readable | AsyncIterable<Uint8Array>): [PassThrough, PassThrough, Promise<void>] {
+  const a = new PassThrough();
+  const b = new PassThrough();
+  const ready = (s: PassThrough) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        s.off('drain', done);
+        s.off('close', done);
+        resolve();
+      };
+      s.on('drain', done);
+      s.on('close', done);
+    });
+  const pump = (async () => {
+    try {
+      for await (const chunk of source) {
+        if (a.destroyed && b.destroyed) break;
+        if (!a.destroyed) a.write(chunk);
+        if (!b.destroyed) b.write(chunk);
+        // check the flag, not write()'s result: one may drain while we wait for the other
+        if (a.writableNeedDrain && !a.destroyed) await ready(a);
+        if (b.writableNeedDrain && !b.destroyed) await ready(b);
+      }
+      a.end();
+      b.end();
+    } catch (err) {
+      a.destroy(err as Error);
+      b.destroy(err as Error);
+    }
+  })();
+  return [a, b, pump];
+}
 
 /** One thing a COPY/ADD copies: a file or a directory (whose contents are copied). */
 export interface CopySource {
@@ -81,14 +116,29 @@ async function single(root: string, rel: string, filter: TreeFilter): Promise<Co
 export class BuildContext {
   private ignore = new DockerIgnore(undefined);
   private readonly hasher = new TreeHasher();
+  private index: ContextIndex | undefined;
 
   private constructor(readonly dir: string) {}
 
+  /**
+   * Extract the context and, from the same bytes, index its digests (so cache keys need no
+   * second read of the files). Should indexing fail, digests are computed from the files.
+   */
   static async extract(source: Readable | AsyncIterable<Uint8Array>, dir: string, log?: Logger): Promise<BuildContext> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const ctx = new BuildContext(dir);
+    const [toDisk, toIndex, pump] = tee(source);
+    const indexing = ContextIndex.fromTar(toIndex)
+      .catch(() => undefined)
+      .finally(() => toIndex.destroy());
     try {
-      await applyLayer(source, dir, log ? { log } : {});
+      try {
+        await applyLayer(toDisk, dir, log ? { log } : {});
+      } finally {
+        toDisk.destroy();
+        await pump;
+      }
+      ctx.index = await indexing;
       const ignoreFile = await resolveInScope(dir, '.dockerignore');
       const text = await readFile(ignoreFile, 'utf8').catch(() => undefined);
       ctx.ignore = new DockerIgnore(text);
@@ -122,11 +172,19 @@ export class BuildContext {
 
   /** Docker's source hash for the cache: `file:<hex>`/`dir:<hex>` for one source, `multi:<hex>` for several. */
   async digest(sources: CopySource[]): Promise<string> {
-    const parts = await Promise.all(
-      sources.map(async (s) => `${s.isDir ? 'dir' : 'file'}:${await this.hasher.digest(s.path, s.isDir ? s.filter : undefined)}`),
-    );
+    const parts = await Promise.all(sources.map(async (s) => `${s.isDir ? 'dir' : 'file'}:${await this.sourceDigest(s)}`));
     if (parts.length === 1) return parts[0]!;
     return `multi:${createHash('sha256').update(parts.join(',')).digest('hex')}`;
+  }
+
+  private async sourceDigest(s: CopySource): Promise<string> {
+    const rel = relative(this.dir, s.path);
+    if (this.index && !rel.startsWith('..')) {
+      if (s.isDir) return this.index.directory(rel, s.filter, (r) => `${this.dir}/${r}`);
+      const d = this.index.file(rel);
+      if (d) return d;
+    }
+    return this.hasher.digest(s.path, s.isDir ? s.filter : undefined);
   }
 
   async remove(): Promise<void> {

@@ -25,6 +25,7 @@ export interface CopyOptions {
 }
 
 const ROOT: Identity = { uid: 0, gid: 0 };
+const COPY_CONCURRENCY = 16;
 
 /**
  * COPY/ADD into a mounted container root, with the classic builder's semantics: a directory
@@ -79,7 +80,12 @@ async function copyDirectory(rootfs: string, src: CopySource, destPath: string, 
   if (!existed && identity) await chown(destPath, identity.uid, identity.gid);
   const parents = new Map<string, string>([['', destPath]]);
   const dirTimes: { path: string; st: Stats }[] = [];
+  // Directories are made in walk order; files and links are copied a few at a time (creating
+  // many small files is latency-bound, and their parents always exist by then).
+  const inflight = new Set<Promise<void>>();
+  let failure: unknown;
   for await (const e of walkTree(src.path, src.filter)) {
+    if (failure) break;
     if (e.rel === '') continue;
     const parentRel = dirname(e.rel) === '.' ? '' : dirname(e.rel);
     let parent = parents.get(parentRel);
@@ -90,12 +96,24 @@ async function copyDirectory(rootfs: string, src: CopySource, destPath: string, 
       parents.set(parentRel, parent);
     }
     const target = join(parent, basename(e.rel));
-    await copyEntry(e.abs, e.st, target, identity);
     if (e.st.isDirectory()) {
+      await copyEntry(e.abs, e.st, target, identity);
       parents.set(e.rel, target);
       dirTimes.push({ path: target, st: e.st });
+      continue;
     }
+    const task: Promise<void> = copyEntry(e.abs, e.st, target, identity).then(
+      () => void inflight.delete(task),
+      (err: unknown) => {
+        failure ??= err;
+        inflight.delete(task);
+      },
+    );
+    inflight.add(task);
+    if (inflight.size >= COPY_CONCURRENCY) await Promise.race(inflight);
   }
+  await Promise.all(inflight);
+  if (failure) throw failure;
   // directory times last: creating their entries changed them
   for (const { path, st } of dirTimes.reverse()) await utimes(path, st.atime, st.mtime);
 }
@@ -188,12 +206,27 @@ async function firstBlockIsTar(path: string, format: ArchiveFormat): Promise<boo
  * (which ADD also accepts) have no Node decoder, so Debian's `bzip2`/`xz` decode them.
  */
 async function archiveStream(path: string, format: ArchiveFormat, decodeAll = false): Promise<AsyncIterable<Uint8Array>> {
-  if (format === 'bzip2' || format === 'xz') {
-    const child = spawn(format === 'xz' ? 'xz' : 'bzip2', ['-dc', '--', path], { stdio: ['ignore', 'pipe', 'ignore'] });
-    child.on('error', () => child.stdout.destroy());
-    child.stdout.on('close', () => child.kill());
-    return child.stdout;
-  }
+  if (format === 'bzip2' || format === 'xz') return decodeWith(format === 'xz' ? 'xz' : 'bzip2', path);
   if (format === 'compressed' && decodeAll) return decompress(createReadStream(path));
   return createReadStream(path);
+}
+
+/** Decompressed bytes from Debian's decoder; a decoder failure is an error, never a short archive. */
+async function* decodeWith(program: string, path: string): AsyncGenerator<Uint8Array> {
+  const child = spawn(program, ['-dc', '--', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderr: Buffer[] = [];
+  child.stderr.on('data', (d: Buffer) => stderr.push(d));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve(code));
+  });
+  let finished = false;
+  try {
+    for await (const chunk of child.stdout) yield chunk as Buffer;
+    finished = true;
+  } finally {
+    if (!finished) child.kill();
+  }
+  const code = await exited;
+  if (code !== 0) throw new EngineError('INVALID_ARCHIVE', `${program} -d: ${Buffer.concat(stderr).toString().trim() || `exit ${code}`}`);
 }
