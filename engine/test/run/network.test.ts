@@ -1,0 +1,138 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultBridgeName } from '../../src/daemon/network.js';
+import type { TestDaemon } from '../support/berthd.js';
+import { daemonWithBusybox } from './helpers.js';
+
+// Networking through the stock docker CLI: user networks with DNS, published ports on loopback,
+// the network modes, and a host left clean afterwards. Traffic stays on loopback and inside the
+// namespaces and bridges this daemon makes.
+let d: TestDaemon;
+const HTTPD = ['httpd', '-f', '-p', '80', '-h', '/var/www'];
+const PAGE = '<h1>Hello from Berth</h1>';
+const ids: string[] = [];
+let userBridge = '';
+let userSubnet = '';
+
+beforeAll(async () => {
+  d = await daemonWithBusybox();
+});
+afterAll(() => d.cleanup());
+
+const curl = (port: string) => spawnSync('curl', ['-s', '-m', '5', `http://127.0.0.1:${port}/`]);
+const iptables = () =>
+  execFileSync('iptables', ['-w', '-S']).toString() + execFileSync('iptables', ['-w', '-t', 'nat', '-S']).toString();
+const run = (args: string[]) => {
+  const id = d.ok(['run', '-d', ...args]);
+  ids.push(id);
+  return id;
+};
+
+describe('networking', () => {
+  it('a container fetches from another by name (and alias) on a user network', () => {
+    d.ok(['network', 'create', 'appnet']);
+    const net = JSON.parse(d.ok(['network', 'inspect', 'appnet']))[0] as {
+      Id: string;
+      IPAM: { Config: { Subnet: string }[] };
+      Options: Record<string, string>;
+    };
+    userBridge = `br-${net.Id.slice(0, 12)}`;
+    userSubnet = net.IPAM.Config[0]?.Subnet ?? '';
+    expect(existsSync(`/sys/class/net/${userBridge}`)).toBe(true);
+
+    run(['--name', 'web', '--network', 'appnet', '--network-alias', 'site', 'bb', ...HTTPD]);
+    expect(d.ok(['run', '--rm', '--network', 'appnet', 'bb', 'wget', '-qO-', 'http://web/'])).toBe(PAGE);
+    expect(d.ok(['run', '--rm', '--network', 'appnet', 'bb', 'wget', '-qO-', 'http://site/'])).toBe(PAGE);
+
+    const ip = d.ok(['inspect', '-f', '{{.NetworkSettings.Networks.appnet.IPAddress}}', 'web']);
+    expect(ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const members = d.ok([
+      'network',
+      'inspect',
+      '-f',
+      '{{range .Containers}}{{.Name}} {{.IPv4Address}}{{end}}',
+      'appnet',
+    ]);
+    expect(members).toMatch(new RegExp(`^web ${ip.replace(/\./g, '\\.')}/\\d+$`));
+    // The default bridge has no DNS for names, as with dockerd.
+    const other = d.docker(['run', '--rm', 'bb', 'wget', '-T', '2', '-qO-', 'http://web/']);
+    expect(other.code).not.toBe(0);
+  });
+
+  it('network connect and disconnect attach a running container (a second interface)', () => {
+    run(['--name', 'lonely', 'bb', 'sleep', '600']);
+    const links = () => d.ok(['exec', 'lonely', 'sh', '-c', 'ip -o link | cut -d: -f2 | cut -d@ -f1']);
+    expect(
+      links()
+        .split('\n')
+        .map((l) => l.trim()),
+    ).toEqual(['lo', 'eth0']);
+    d.ok(['network', 'connect', 'appnet', 'lonely']);
+    expect(
+      links()
+        .split('\n')
+        .map((l) => l.trim()),
+    ).toEqual(['lo', 'eth0', 'eth1']);
+    const ip = d.ok(['inspect', '-f', '{{.NetworkSettings.Networks.appnet.IPAddress}}', 'lonely']);
+    expect(d.ok(['exec', 'lonely', 'ip', '-o', '-4', 'addr', 'show', 'eth1'])).toContain(`inet ${ip}/`);
+    const webIp = d.ok(['inspect', '-f', '{{.NetworkSettings.Networks.appnet.IPAddress}}', 'web']);
+    expect(d.ok(['exec', 'lonely', 'wget', '-qO-', `http://${webIp}/`])).toBe(PAGE);
+    expect(d.ok(['inspect', '-f', '{{len .NetworkSettings.Networks}}', 'lonely'])).toBe('2');
+    d.ok(['network', 'disconnect', 'appnet', 'lonely']);
+    expect(d.ok(['inspect', '-f', '{{len .NetworkSettings.Networks}}', 'lonely'])).toBe('1');
+    expect(
+      links()
+        .split('\n')
+        .map((l) => l.trim()),
+    ).toEqual(['lo', 'eth0']);
+  });
+
+  it('a published port answers on 127.0.0.1 from the host, shows in docker port and ps, and stops with the container', () => {
+    run(['--name', 'pub', '-p', '127.0.0.1::80', 'bb', ...HTTPD]);
+    const binding = d.ok(['port', 'pub', '80']);
+    expect(binding).toMatch(/^127\.0\.0\.1:\d+$/);
+    const port = binding.split(':')[1] ?? '';
+    expect(d.ok(['port', 'pub'])).toBe(`80/tcp -> ${binding}`);
+    expect(d.ok(['ps', '--filter', 'name=pub', '--format', '{{.Ports}}'])).toBe(`${binding}->80/tcp`);
+    const served = curl(port);
+    expect(served.status).toBe(0);
+    expect(served.stdout.toString()).toBe(`${PAGE}\n`);
+
+    d.ok(['stop', '-t', '1', 'pub']);
+    expect(curl(port).status).not.toBe(0);
+    expect(d.ok(['port', 'pub'])).toBe('');
+
+    d.ok(['start', 'pub']);
+    const again = d.ok(['port', 'pub', '80']).split(':')[1] ?? '';
+    expect(curl(again).stdout.toString()).toBe(`${PAGE}\n`);
+  });
+
+  it('host, none and container: network modes', () => {
+    const hostLinks = execFileSync('ip', ['-o', 'link']).toString().split('\n').filter(Boolean).length;
+    const inHost = d.ok(['run', '--rm', '--network', 'host', 'bb', 'sh', '-c', 'ip -o link | wc -l']);
+    expect(Number(inHost)).toBeGreaterThanOrEqual(hostLinks - 2); // veths may come and go meanwhile
+    expect(d.ok(['run', '--rm', '--network', 'none', 'bb', 'sh', '-c', 'ip -o link | cut -d: -f2'])).toBe('lo');
+    const webIp = d.ok(['inspect', '-f', '{{.NetworkSettings.Networks.appnet.IPAddress}}', 'web']);
+    const shared = d.ok(['run', '--rm', '--network', 'container:web', 'bb', 'sh', '-c', 'ip -o -4 addr show eth0']);
+    expect(shared).toContain(`inet ${webIp}/`);
+    expect(d.ok(['run', '--rm', '--network', 'container:web', 'bb', 'wget', '-qO-', 'http://127.0.0.1/'])).toBe(PAGE);
+  });
+
+  it('leaves nothing behind: containers and networks removed, then berthd stopped', async () => {
+    const defaultBridge = defaultBridgeName(join(d.root, 'data'));
+    expect(existsSync(`/sys/class/net/${defaultBridge}`)).toBe(true);
+    d.ok(['rm', '-f', ...ids]);
+    d.ok(['network', 'rm', 'appnet']);
+    expect(existsSync(`/sys/class/net/${userBridge}`)).toBe(false);
+    for (const id of ids) expect(existsSync(`/run/netns/berth-${id.slice(0, 12)}`)).toBe(false);
+    const rules = iptables();
+    expect(rules).not.toContain(userBridge);
+    expect(rules).not.toContain(userSubnet);
+
+    await d.kill('SIGTERM');
+    expect(existsSync(`/sys/class/net/${defaultBridge}`)).toBe(false);
+    expect(iptables()).not.toContain(defaultBridge);
+  });
+});
