@@ -3,6 +3,7 @@ import { lstat, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { posix, relative } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { applyLayer } from '../archive/apply.js';
+import { decompress } from '../archive/decompress.js';
 import { resolveInScope } from '../archive/scope.js';
 import { EngineError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -10,6 +11,21 @@ import { ContextIndex } from './context-index.js';
 import { DockerIgnore } from './dockerignore.js';
 import { goPatternToRegExp, hasWildcards } from './match.js';
 import { type TreeFilter, TreeHasher, walkTree } from './tree.js';
+
+/**
+ * The context's tar, decompressed, with its end made whole: `docker build -f -` appends the
+ * Dockerfile to the context with a tar writer it never closes, so the last entry lacks its
+ * padding and the archive its end marker (dockerd's Go reader tolerates this, tar-stream does
+ * not). Zero blocks after a complete archive change nothing.
+ */
+async function* terminated(source: Readable | AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  let total = 0;
+  for await (const chunk of decompress(source)) {
+    total += chunk.length;
+    yield chunk;
+  }
+  yield Buffer.alloc(((512 - (total % 512)) % 512) + 1024);
+}
 
 /** Two consumers of one stream, each with back-pressure; a destroyed consumer is skipped. */
 function tee(source: Readable | AsyncIterable<Uint8Array>): [PassThrough, PassThrough, Promise<void>] {
@@ -127,7 +143,7 @@ export class BuildContext {
   static async extract(source: Readable | AsyncIterable<Uint8Array>, dir: string, log?: Logger): Promise<BuildContext> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const ctx = new BuildContext(dir);
-    const [toDisk, toIndex, pump] = tee(source);
+    const [toDisk, toIndex, pump] = tee(terminated(source));
     const indexing = ContextIndex.fromTar(toIndex)
       .catch(() => undefined)
       .finally(() => toIndex.destroy());
