@@ -61,7 +61,11 @@ export function pipeExecSession(proc: ExecProcess, io: StreamIO, o: ExecSessionO
 
     const input = io.input;
     if (!input) return;
-    input.once('close', () => finish('gone'));
+    // A stream that ended normally closes too (autoDestroy): only an abrupt close is the client
+    // going away (the output sink's 'close' covers a client that half-closed first).
+    input.once('close', () => {
+      if (!input.readableEnded) finish('gone');
+    });
     input.once('error', () => finish('gone'));
     const scanner = o.tty && stdin ? new DetachScanner(parseDetachKeys(o.detachKeys || undefined)) : undefined;
     const onInput = (chunk: Buffer) => {
