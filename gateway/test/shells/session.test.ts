@@ -61,6 +61,7 @@ for (const { kind, unavailable } of engineKinds()) {
       const client = await ShellClient.connect(t.url, { ticket });
       expect(await client.waitControl('ready')).toMatchObject({ sessionId, recorded: true });
       client.resize(120, 40);
+      await client.waitFor(/# /); // a person types at the prompt
       await client.type('echo hi\r');
       await client.waitFor(/\r\nhi\r\n/);
       await client.type('exit\r');

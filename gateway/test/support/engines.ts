@@ -180,12 +180,12 @@ export function berthdUnavailable(): string | null {
   return null;
 }
 
-export async function startBerthd(): Promise<EngineProcess> {
+export async function startBerthd(extraArgs: string[] = []): Promise<EngineProcess> {
   const why = berthdUnavailable();
   if (why) throw new Error(why);
   const dir = await mkdtemp('/tmp/bgw-berthd-');
   const socketPath = join(dir, 'berthd.sock');
-  const engine = launch('berthd', process.execPath, [BERTHD, '--data-root', join(dir, 'root'), '--host', `unix://${socketPath}`], dir, socketPath);
+  const engine = launch('berthd', process.execPath, [BERTHD, '--data-root', join(dir, 'root'), '--host', `unix://${socketPath}`, ...extraArgs], dir, socketPath);
   try {
     await waitFor(() => engine.docker.ping(), 30_000, 'berthd', engine.proc);
     await loadBusybox(engine.docker);
@@ -196,8 +196,8 @@ export async function startBerthd(): Promise<EngineProcess> {
   return engine;
 }
 
-export function startEngine(kind: EngineKind): Promise<EngineProcess> {
-  return kind === 'dockerd' ? startDockerd() : startBerthd();
+export function startEngine(kind: EngineKind, extraArgs: string[] = []): Promise<EngineProcess> {
+  return kind === 'dockerd' ? startDockerd(extraArgs) : startBerthd(extraArgs);
 }
 
 /**
@@ -217,13 +217,13 @@ export function engineKinds(): { kind: EngineKind; unavailable: string | null }[
  * Starts the engine for a describe block; berthd failing to come up skips the block's tests
  * with the reason instead of failing them (berthd is built by another team, concurrently).
  */
-export function engineFixture(kind: EngineKind) {
+export function engineFixture(kind: EngineKind, extraArgs: () => string[] = () => []) {
   const state: { engine: EngineProcess | null; skipReason: string | null } = { engine: null, skipReason: null };
   return {
     state,
     async start(): Promise<EngineProcess | null> {
       try {
-        state.engine = await startEngine(kind);
+        state.engine = await startEngine(kind, extraArgs());
       } catch (err) {
         if (kind === 'dockerd') throw err;
         state.skipReason = `berthd did not start or could not load the test image: ${(err as Error).message}`;
