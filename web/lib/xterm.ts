@@ -7,13 +7,25 @@ export type MountedTerminal = { term: Terminal; fit: FitAddon; renderer: Rendere
 
 /** The element a terminal is mounted in exposes its buffer text, so automation (the e2e suite,
  *  screen-reader tooling) can read what the WebGL canvas draws without OCR. */
-export type TerminalHost = HTMLDivElement & { berthBufferText?: () => string };
+export type TerminalHost = HTMLDivElement & { berthBufferText?: (lastLines?: number) => string };
 
-export function bufferText(term: Terminal): string {
+/** The buffer's text (scrollback included), or only its last `lastLines` lines. */
+export function bufferText(term: Terminal, lastLines?: number): string {
   const buf = term.buffer.active;
   const lines: string[] = [];
-  for (let y = 0; y < buf.length; y++) lines.push(buf.getLine(y)?.translateToString(true) ?? '');
+  for (let y = lastLines ? Math.max(0, buf.length - lastLines) : 0; y < buf.length; y++)
+    lines.push(buf.getLine(y)?.translateToString(true) ?? '');
   return lines.join('\n').replace(/\n+$/, '');
+}
+
+/** 'dom' forces the DOM renderer (localStorage berth-terminal-renderer), for GPUs or drivers
+ *  where WebGL misrenders; anything else means WebGL when available. */
+function rendererPreference(): 'dom' | 'auto' {
+  try {
+    return localStorage.getItem('berth-terminal-renderer') === 'dom' ? 'dom' : 'auto';
+  } catch {
+    return 'auto';
+  }
 }
 
 const THEME = {
@@ -48,21 +60,23 @@ export async function mountTerminal(
   term.loadAddon(fit);
   term.open(el);
   let renderer: Renderer = 'dom';
-  try {
-    const { WebglAddon } = await import('@xterm/addon-webgl');
-    const webgl = new WebglAddon();
-    webgl.onContextLoss(() => {
-      // The DOM renderer takes over when the addon is disposed.
-      webgl.dispose();
-      el.dataset.renderer = 'dom';
-    });
-    term.loadAddon(webgl);
-    renderer = 'webgl';
-  } catch {
-    renderer = 'dom';
+  if (rendererPreference() !== 'dom') {
+    try {
+      const { WebglAddon } = await import('@xterm/addon-webgl');
+      const webgl = new WebglAddon();
+      webgl.onContextLoss(() => {
+        // The DOM renderer takes over when the addon is disposed.
+        webgl.dispose();
+        el.dataset.renderer = 'dom';
+      });
+      term.loadAddon(webgl);
+      renderer = 'webgl';
+    } catch {
+      renderer = 'dom';
+    }
   }
   el.dataset.renderer = renderer;
-  el.berthBufferText = () => bufferText(term);
+  el.berthBufferText = (lastLines) => bufferText(term, lastLines);
   try {
     fit.fit();
   } catch {

@@ -61,12 +61,7 @@ export function StatsPanel({ hostId, id, running }: { hostId: string; id: string
             {last?.memLimit ? ` · limit ${formatBytes(last.memLimit)}` : ''}
           </span>
         </div>
-        <Sparkline
-          values={samples.map((s) => s.memUsage)}
-          max={memMax}
-          color="var(--chart-mem)"
-          label="Memory usage"
-        />
+        <Sparkline values={samples.map((s) => s.memUsage)} max={memMax} color="var(--chart-mem)" label="Memory usage" />
       </div>
       <div className="card card-body">
         <dl className="kv">
