@@ -10,7 +10,7 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { inspect } from 'node:util';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   bindMigrationAwareSqlAdapterFactory,
@@ -140,7 +140,31 @@ export function readMigrations(dir: string): MigrationList {
   };
 }
 
-/** `prisma migrate deploy`: applies every migration in `dir` not yet recorded in _prisma_migrations. */
+/**
+ * Names of the migrations recorded as applied (finished, not rolled back) in _prisma_migrations,
+ * read with a plain query; empty when the table does not exist yet.
+ */
+async function appliedNames(factory: SqlMigrationAwareDriverAdapterFactory): Promise<Set<string>> {
+  const adapter = await factory.connect();
+  try {
+    const result = await adapter.queryRaw({
+      sql: 'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+      args: [],
+      argTypes: [],
+    });
+    return new Set(result.rows.map((r) => String(r[0])));
+  } catch {
+    return new Set();
+  } finally {
+    await adapter.dispose();
+  }
+}
+
+/**
+ * `prisma migrate deploy`: applies every migration in `dir` not yet recorded in _prisma_migrations.
+ * When every one is already recorded the schema engine is not loaded at all: instantiating the
+ * wasm module costs seconds, and most starts (and every CLI command) have nothing to apply.
+ */
 export async function applyMigrations(
   provider: Provider,
   factory: SqlMigrationAwareDriverAdapterFactory,
@@ -148,6 +172,8 @@ export async function applyMigrations(
 ): Promise<string[]> {
   const migrationsList = readMigrations(dir);
   if (migrationsList.migrationDirectories.length === 0) throw new Error(`no migrations found in ${dir}`);
+  const applied = await appliedNames(factory);
+  if (migrationsList.migrationDirectories.every((m) => applied.has(basename(m.path)))) return [];
   const result = await withEngine(factory, schemaFor(provider), (engine) =>
     engine.applyMigrations({ migrationsList, filters: NO_FILTER }),
   );
