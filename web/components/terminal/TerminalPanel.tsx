@@ -41,6 +41,7 @@ export default function TerminalPanel({
   const [openError, setOpenError] = useState<unknown>(null);
   const [opening, setOpening] = useState(false);
   const [renderer, setRenderer] = useState<string>('');
+  const [reconnects, setReconnects] = useState(0);
 
   // Fit the terminal to its panel on any size change (window, sidebar, devtools) and tell the
   // server the new size so full-screen programs redraw correctly.
@@ -122,6 +123,7 @@ export default function TerminalPanel({
           state: (s, d) => {
             setState(s);
             setDetail(d);
+            setReconnects(c.reconnects);
           },
           ready: (info) => setSession({ id: info.sessionId, recorded: info.recorded }),
         },
@@ -151,7 +153,7 @@ export default function TerminalPanel({
   const active = state === 'connecting' || state === 'open' || state === 'reconnecting';
   const forbidden = errorCode(openError) === 'FORBIDDEN';
   return (
-    <div className="card terminal-panel" data-testid="terminal-panel" data-state={state}>
+    <div className="card terminal-panel" data-testid="terminal-panel" data-state={state} data-reconnects={reconnects}>
       <div className="card-head toolbar">
         {active ? (
           <>
@@ -170,6 +172,11 @@ export default function TerminalPanel({
             {session ? (
               <span className="muted mono" title={session.id}>
                 session {session.id.slice(0, 12)}
+              </span>
+            ) : null}
+            {reconnects ? (
+              <span className="muted" title="The connection dropped and was resumed on the same shell">
+                resumed {reconnects}×
               </span>
             ) : null}
             <span className="spacer" />

@@ -8,6 +8,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runContainer, signIn, signOut, terminalText, waitForTerminalLine } from './harness/console';
 import { WEB_DIR } from './harness/gateway';
+import { startRelay } from './harness/proxy';
 import { type Stack, startStack } from './harness/stack';
 
 const ADMIN_PASSWORD = 'e2e-admin-password-1';
@@ -88,9 +89,39 @@ describe('console', () => {
       .toBe('exited');
   });
 
+  it('reattaches a terminal to the same shell after the connection drops', async () => {
+    // Through a relay whose connections the test can cut; cookies are per host, not per port.
+    const relay = await startRelay(base);
+    try {
+      await page.goto(`${relay.url}${containerUrl}?tab=terminal`);
+      await page.getByTestId('terminal-open').click();
+      await expect.poll(() => page.getByTestId('terminal-state').textContent(), { timeout: 20_000 }).toBe('connected');
+      await page.getByTestId('terminal').click();
+      await page.keyboard.type('MARK=kept; echo before-$MARK');
+      await page.keyboard.press('Enter');
+      await waitForTerminalLine(page, 'terminal', 'before-kept');
+      expect(relay.dropAll()).toBeGreaterThan(0);
+      // The console notices, asks for a new ticket and reattaches within the grace period.
+      const panel = page.getByTestId('terminal-panel');
+      await expect.poll(() => panel.getAttribute('data-reconnects'), { timeout: 20_000 }).toBe('1');
+      await expect.poll(() => panel.getAttribute('data-state'), { timeout: 20_000 }).toBe('open');
+      await page.keyboard.type('echo after-$MARK');
+      await page.keyboard.press('Enter');
+      await waitForTerminalLine(page, 'terminal', 'after-kept');
+      await page.keyboard.type('exit');
+      await page.keyboard.press('Enter');
+      await expect
+        .poll(() => page.getByTestId('terminal-panel').getAttribute('data-state'), { timeout: 20_000 })
+        .toBe('exited');
+    } finally {
+      await relay.close();
+    }
+  });
+
   it('lists the session in shell sessions and the audit log, and replays it to show hi again', async () => {
     await page.goto(`${base}/shells`);
-    const row = page.getByTestId('shell-row').first();
+    // Newest first: the echo-hi session is the older of the two.
+    const row = page.getByTestId('shell-row').last();
     await row.waitFor();
     sessionId = (await row.getAttribute('data-session')) ?? '';
     expect(sessionId).not.toBe('');
