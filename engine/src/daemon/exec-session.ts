@@ -83,13 +83,17 @@ export function pipeExecSession(proc: ExecProcess, io: StreamIO, o: ExecSessionO
       if (detach) finish('detach');
     };
     input.on('data', onInput);
-    input.once('end', () => {
+    const onEnd = () => {
       if (finished) return;
       // A terminal has no end of input (^D is a byte): a TTY client's FIN means it is gone,
       // and an idle shell would otherwise never notice (nothing is written to fail).
       if (o.tty) finish('gone');
       // Without a TTY it is stdin EOF (`echo x | docker exec -i`); the client still reads.
       else stdin?.end();
-    });
+    };
+    input.once('end', onEnd);
+    // The client may have closed its side before the process started: 'end' has been and gone.
+    if (input.readableEnded) onEnd();
+    else if (input.destroyed) finish('gone');
   });
 }

@@ -97,7 +97,12 @@ async function startExec(ctx: RequestContext, b: ExecBackend): Promise<void> {
   }
   const sink = frameWriter(output, tty);
   watchClient(input ?? output, sink);
-  await b.execStart(id, { detach: false, tty, size }, { input, output: sink });
+  try {
+    await b.execStart(id, { detach: false, tty, size }, { input, output: sink });
+  } finally {
+    // A client that went away may have left its side half-open (FIN): close ours too.
+    if (socket && !socket.destroyed) socket.end();
+  }
 }
 
 interface StartBody {
