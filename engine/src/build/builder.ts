@@ -87,7 +87,10 @@ export class Builder {
     const opts = parseBuildOptions(query);
     checkPlatform(opts);
     await this.cache.load();
-    const context = await BuildContext.extract(source, join(this.scratch, randomBytes(8).toString('hex')), this.host.log);
+    const started = process.hrtime.bigint();
+    const ms = () => Number(process.hrtime.bigint() - started) / 1e6;
+    const context = await BuildContext.receive(source, join(this.scratch, randomBytes(8).toString('hex')), opts.dockerfile, this.host.log);
+    this.host.log.debug({ ms: ms() }, 'build context received');
     const out = new BuildOutput(progress, opts.quiet);
     let job: BuildJob | undefined;
     try {
@@ -103,6 +106,7 @@ export class Builder {
       for (const w of plan.warnings) out.stderr(`${w}\n`);
       job = new BuildJob(this.host, opts, context, this.cache, this.mounts, out, signal, dockerfile.name, authResolver(registryConfig), plan.escape);
       const imageId = await job.run(plan, stages);
+      this.host.log.debug({ ms: ms(), imageId }, 'build steps done');
       out.stdout(`Successfully built ${shortId(imageId)}\n`);
       for (const tag of opts.tags) {
         const { name, suffix } = splitReference(tag);
@@ -116,6 +120,7 @@ export class Builder {
     } finally {
       if (job) await this.removeLeftovers(job, opts);
       await context.remove();
+      this.host.log.debug({ ms: ms() }, 'build finished');
       await this.cache.flush().catch((err: unknown) => this.host.log.warn({ err }, 'could not write the build cache index'));
     }
   }

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { WHITEOUT_PREFIX } from '../archive/apply.js';
-import { decompress } from '../archive/decompress.js';
 import { cleanEntryName } from '../archive/scope.js';
 import type { TreeFilter } from './tree.js';
 
@@ -21,20 +20,36 @@ function pathKey(rel: string): string {
   return rel.replaceAll('/', '\0');
 }
 
+interface IndexEntry {
+  type: string;
+  linkname: string;
+  digest: string;
+}
+
+const MAX_CAPTURE = 4 * 1024 * 1024;
+const MAX_SYMLINK_HOPS = 255;
+
 /**
- * Digests of every entry of a build context, computed from the tar stream while it is being
- * extracted, so cache keys need no second read of the files: type, mode, owner, size and
- * content (a symlink's target text; mtime left out, as in Docker, so touching a file keeps the
- * cache). A directory's digest covers the digests and relative paths of what it holds.
+ * A build context read from its tar stream, without touching the disk: every entry's type,
+ * link target and digest (type, mode, owner, size and content; a symlink's target text; mtime
+ * left out, as in Docker, so touching a file keeps the cache), the implied directories, and
+ * the content of a few wanted small files (the Dockerfile, .dockerignore). A fully cached
+ * build needs nothing more, so the context is only extracted when a COPY actually copies.
  */
 export class ContextIndex {
-  private readonly entries = new Map<string, string>();
+  private readonly entries = new Map<string, IndexEntry>();
+  private readonly dirs = new Set<string>(['']);
+  private readonly captured = new Map<string, Buffer>();
+  /** An entry the extractor would refuse was seen: only a real extraction can tell what to do. */
+  unsafe = false;
 
-  /** Consume a (possibly compressed) tar stream and index it. Bad archives are left to the extractor to report. */
-  static async fromTar(source: AsyncIterable<Uint8Array>): Promise<ContextIndex> {
-    const index = new ContextIndex();
+  private constructor(private readonly wanted: ReadonlySet<string>) {}
+
+  /** Consume an uncompressed tar stream and index it; `wanted` names files whose content to keep. */
+  static async fromTar(source: AsyncIterable<Uint8Array>, wanted: ReadonlySet<string> = new Set()): Promise<ContextIndex> {
+    const index = new ContextIndex(wanted);
     const extract = tar.extract();
-    const feed = Readable.from(decompress(source));
+    const feed = Readable.from(source);
     feed.on('error', (err) => extract.destroy(err));
     feed.pipe(extract as unknown as NodeJS.WritableStream);
     for await (const entry of extract as unknown as AsyncIterable<AsyncIterable<Buffer> & { header: Header }>) {
@@ -48,6 +63,7 @@ export class ContextIndex {
     try {
       rel = cleanEntryName(h.name);
     } catch {
+      this.unsafe = true;
       for await (const _ of content) void _;
       return;
     }
@@ -59,19 +75,69 @@ export class ContextIndex {
     const type = h.type ?? 'file';
     const head = `${type} ${((h.mode ?? 0) & 0o7777).toString(8)} ${h.uid ?? 0}:${h.gid ?? 0} ${h.size ?? 0}\n`;
     const hash = createHash('sha256').update(head);
-    for await (const chunk of content) hash.update(chunk);
+    const keep = type === 'file' && this.wanted.has(rel) && (h.size ?? 0) <= MAX_CAPTURE ? ([] as Buffer[]) : undefined;
+    for await (const chunk of content) {
+      hash.update(chunk);
+      keep?.push(chunk);
+    }
+    if (keep) this.captured.set(rel, Buffer.concat(keep));
+    else this.captured.delete(rel);
     if (type === 'symlink') hash.update(h.linkname ?? '');
     if (type === 'link') {
       // a hard link has the content of what it links to
       let target = '';
       try {
-        target = this.entries.get(cleanEntryName(h.linkname ?? '')) ?? '';
+        target = this.entries.get(cleanEntryName(h.linkname ?? ''))?.digest ?? '';
       } catch {
         target = '';
       }
       hash.update(target);
     }
-    this.entries.set(rel, hash.digest('hex'));
+    this.entries.set(rel, { type: type === 'link' || type === 'contiguous-file' ? 'file' : type, linkname: h.linkname ?? '', digest: hash.digest('hex') });
+    for (let i = rel.lastIndexOf('/'); i > 0; i = rel.lastIndexOf('/', i - 1)) this.dirs.add(rel.slice(0, i));
+    if (type === 'directory') this.dirs.add(rel);
+  }
+
+  /** Resolve `rel` with its symlinks followed inside the context (archive/scope's resolveInScope, on the index). */
+  resolve(rel: string): string {
+    let resolved: string[] = [];
+    let pending = rel.split('/').filter((c) => c !== '' && c !== '.');
+    let hops = 0;
+    while (pending.length > 0) {
+      const c = pending.shift()!;
+      if (c === '..') {
+        resolved.pop();
+        continue;
+      }
+      const e = this.entries.get([...resolved, c].join('/'));
+      if (e?.type !== 'symlink') {
+        resolved.push(c);
+        continue;
+      }
+      if (++hops > MAX_SYMLINK_HOPS) throw new Error(`too many levels of symbolic links in ${rel}`);
+      if (e.linkname.startsWith('/')) resolved = [];
+      pending = [...e.linkname.split('/').filter((x) => x !== '' && x !== '.'), ...pending];
+    }
+    return resolved.join('/');
+  }
+
+  /** What is at a (resolved) path: 'dir', 'file', 'symlink', 'other', or undefined. */
+  kind(rel: string): 'dir' | 'file' | 'symlink' | 'other' | undefined {
+    const e = this.entries.get(rel);
+    if (e) return e.type === 'directory' ? 'dir' : e.type === 'file' || e.type === 'symlink' ? (e.type as 'file' | 'symlink') : 'other';
+    return this.dirs.has(rel) ? 'dir' : undefined;
+  }
+
+  /** Every path (entries and the directories they imply), in depth-first name order. */
+  paths(): string[] {
+    const all = new Set<string>([...this.entries.keys(), ...this.dirs]);
+    all.delete('');
+    return [...all].sort((a, b) => (pathKey(a) < pathKey(b) ? -1 : 1));
+  }
+
+  /** The kept content of a wanted file, by resolved path. */
+  content(rel: string): Buffer | undefined {
+    return this.captured.get(rel);
   }
 
   get size(): number {
@@ -80,7 +146,7 @@ export class ContextIndex {
 
   /** The digest of one path (context-relative), or undefined when the tar did not describe it. */
   file(rel: string): string | undefined {
-    return this.entries.get(rel);
+    return this.entries.get(rel)?.digest;
   }
 
   /** The digest of a directory's contents ('' or '.' for the context root), with the filter's exclusions. */
@@ -98,9 +164,9 @@ export class ContextIndex {
           continue;
         }
       }
-      picked.push([key.slice(prefix.length), this.entries.get(key)!]);
+      picked.push([key.slice(prefix.length), this.entries.get(key)!.digest]);
     }
-    const hash = createHash('sha256').update(`d ${this.entries.get(dir) ?? ''}\n`);
+    const hash = createHash('sha256').update(`d ${this.entries.get(dir)?.digest ?? ''}\n`);
     for (const [k, v] of picked) hash.update(`${k}\0${v}\n`);
     return hash.digest('hex');
   }

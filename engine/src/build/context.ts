@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdir, readFile, rm, stat } from 'node:fs/promises';
-import { posix, relative } from 'node:path';
+import { join, posix, relative } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { applyLayer } from '../archive/apply.js';
 import { decompress } from '../archive/decompress.js';
 import { resolveInScope } from '../archive/scope.js';
@@ -124,45 +126,88 @@ async function single(root: string, rel: string, filter: TreeFilter): Promise<Co
 }
 
 /**
- * The build context: the client's tar, extracted with the engine's secure layer extraction
- * into a private directory, plus its .dockerignore. The docker CLI already leaves ignored files
- * out; the rules are applied again here for API clients that send a raw tar, and so that the
- * Dockerfile and .dockerignore (always sent) are not copied when they are ignored.
+ * The build context. The client's tar is written to one file while it is indexed (digests,
+ * symlinks, the Dockerfile and .dockerignore contents), and extracted with the engine's secure
+ * layer extraction only when a COPY/ADD actually copies from it: a fully cached rebuild never
+ * creates a file. The docker CLI already leaves ignored files out; the rules are applied again
+ * here for API clients that send a raw tar, and so that the Dockerfile and .dockerignore
+ * (always sent) are not copied when they are ignored.
  */
 export class BuildContext {
   private ignore = new DockerIgnore(undefined);
   private readonly hasher = new TreeHasher();
   private index: ContextIndex | undefined;
+  private extracted?: Promise<void>;
+  /** Where the context is (or will be) extracted; source paths point here. */
+  readonly root: string;
+  private readonly tarPath: string;
 
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    private readonly log?: Logger,
+  ) {
+    this.root = join(dir, 'root');
+    this.tarPath = join(dir, 'context.tar');
+  }
 
   /**
-   * Extract the context and, from the same bytes, index its digests (so cache keys need no
-   * second read of the files). Should indexing fail, digests are computed from the files.
+   * Receive the context. `dockerfile` names the Dockerfile the build will read (its content is
+   * kept from the stream). Should the stream not index cleanly, it is extracted right away, so
+   * a bad archive fails here, as it would in dockerd.
    */
-  static async extract(source: Readable | AsyncIterable<Uint8Array>, dir: string, log?: Logger): Promise<BuildContext> {
+  static async receive(source: Readable | AsyncIterable<Uint8Array>, dir: string, dockerfile?: string, log?: Logger): Promise<BuildContext> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const ctx = new BuildContext(dir);
-    const [toDisk, toIndex, pump] = tee(terminated(source));
-    const indexing = ContextIndex.fromTar(toIndex)
-      .catch(() => undefined)
-      .finally(() => toIndex.destroy());
+    const ctx = new BuildContext(dir, log);
     try {
+      const wanted = new Set(['.dockerignore', ...(dockerfile ? [posix.normalize(dockerfile.replace(/^\/+/, ''))] : ['Dockerfile', 'dockerfile'])]);
+      const [toFile, toIndex, pump] = tee(terminated(source));
+      const indexing = ContextIndex.fromTar(toIndex, wanted)
+        .catch(() => undefined)
+        .finally(() => toIndex.destroy());
       try {
-        await applyLayer(toDisk, dir, log ? { log } : {});
+        await pipeline(toFile, createWriteStream(ctx.tarPath, { mode: 0o600 }));
       } finally {
-        toDisk.destroy();
+        toFile.destroy();
         await pump;
       }
-      ctx.index = await indexing;
-      const ignoreFile = await resolveInScope(dir, '.dockerignore');
-      const text = await readFile(ignoreFile, 'utf8').catch(() => undefined);
-      ctx.ignore = new DockerIgnore(text);
+      const index = await indexing;
+      if (index && !index.unsafe) ctx.index = index;
+      else await ctx.materialize();
+      ctx.ignore = new DockerIgnore(await ctx.readText('.dockerignore'));
     } catch (err) {
       await ctx.remove();
       throw err;
     }
     return ctx;
+  }
+
+  /** Extract the context (once), for a COPY/ADD that copies from it. */
+  materialize(): Promise<void> {
+    this.extracted ??= (async () => {
+      await mkdir(this.root, { mode: 0o700 });
+      await applyLayer(createReadStream(this.tarPath), this.root, this.log ? { log: this.log } : {});
+    })();
+    return this.extracted;
+  }
+
+  /** A small file's text, from the index when it kept it, else from the extracted tree; undefined when absent. */
+  private async readText(rel: string): Promise<string | undefined> {
+    if (this.index) {
+      const resolved = this.index.resolve(rel);
+      const kept = this.index.content(resolved);
+      if (kept) return kept.toString('utf8');
+      const kind = this.index.kind(resolved);
+      if (kind === undefined) return undefined;
+      if (kind !== 'file') return kind === 'dir' ? undefined : this.readFromDisk(rel);
+    }
+    return this.readFromDisk(rel);
+  }
+
+  private async readFromDisk(rel: string): Promise<string | undefined> {
+    await this.materialize();
+    const path = await resolveInScope(this.root, rel);
+    const st = await lstat(path).catch(() => undefined);
+    return st?.isFile() ? readFile(path, 'utf8') : undefined;
   }
 
   isExcluded(rel: string): boolean {
@@ -175,15 +220,17 @@ export class BuildContext {
     for (const c of candidates) {
       const rel = posix.normalize(c.replace(/^\/+/, ''));
       if (rel === '..' || rel.startsWith('../')) throw new EngineError('BAD_PARAMETER', `the Dockerfile (${c}) must be within the build context`);
-      const path = await resolveInScope(this.dir, rel);
-      const st = await lstat(path).catch(() => undefined);
-      if (st?.isFile()) return { name: c, text: await readFile(path, 'utf8') };
+      const text = await this.readText(rel);
+      if (text !== undefined) return { name: c, text };
     }
     throw new EngineError('BAD_PARAMETER', `Cannot locate specified Dockerfile: ${name ?? 'Dockerfile'}`);
   }
 
-  sources(patterns: string[]): Promise<CopySource[]> {
-    return resolveSources(this.dir, patterns, (rel) => this.isExcluded(rel), this.ignore.hasExceptions);
+  /** COPY/ADD sources, resolved on the index (no extraction needed) or on the extracted tree. */
+  async sources(patterns: string[]): Promise<CopySource[]> {
+    const isExcluded = (rel: string) => this.isExcluded(rel);
+    if (this.index) return resolveIndexedSources(this.index, this.root, patterns, isExcluded, this.ignore.hasExceptions);
+    return resolveSources(this.root, patterns, isExcluded, this.ignore.hasExceptions);
   }
 
   /** Docker's source hash for the cache: `file:<hex>`/`dir:<hex>` for one source, `multi:<hex>` for several. */
@@ -194,16 +241,56 @@ export class BuildContext {
   }
 
   private async sourceDigest(s: CopySource): Promise<string> {
-    const rel = relative(this.dir, s.path);
+    const rel = relative(this.root, s.path);
     if (this.index && !rel.startsWith('..')) {
-      if (s.isDir) return this.index.directory(rel, s.filter, (r) => `${this.dir}/${r}`);
+      if (s.isDir) return this.index.directory(rel, s.filter, (r) => join(this.root, r));
       const d = this.index.file(rel);
       if (d) return d;
     }
+    await this.materialize();
     return this.hasher.digest(s.path, s.isDir ? s.filter : undefined);
   }
 
   async remove(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/** resolveSources on the index: the same rules, paths under `root` where extraction puts them. */
+function resolveIndexedSources(
+  index: ContextIndex,
+  root: string,
+  patterns: string[],
+  isExcluded: (rel: string) => boolean,
+  hasExceptions: boolean,
+): CopySource[] {
+  const filter: TreeFilter = { excluded: (abs) => isExcluded(relative(root, abs)), descendExcluded: hasExceptions };
+  const single = (rel: string): CopySource => {
+    const resolved = index.resolve(rel === '.' ? '' : rel);
+    const kind = index.kind(resolved);
+    if (kind === undefined || kind === 'symlink' || (resolved !== '' && isExcluded(resolved))) throw notFound(rel);
+    return { origin: rel, path: resolved === '' ? root : join(root, resolved), isDir: kind === 'dir', filter };
+  };
+  const out: CopySource[] = [];
+  for (const raw of patterns) {
+    const rel = cleanSourcePath(raw);
+    if (!hasWildcards(rel)) {
+      if (isExcluded(rel)) throw notFound(rel);
+      out.push(single(rel));
+      continue;
+    }
+    const re = goPatternToRegExp(rel);
+    const before = out.length;
+    const excludedDirs: string[] = [];
+    for (const path of index.paths()) {
+      if (!hasExceptions && excludedDirs.some((d) => path.startsWith(`${d}/`))) continue;
+      if (isExcluded(path)) {
+        excludedDirs.push(path);
+        continue;
+      }
+      if (re.test(path)) out.push(single(path));
+    }
+    if (out.length === before) throw new EngineError('BAD_PARAMETER', 'no source files were specified');
+  }
+  return out;
 }

@@ -111,6 +111,7 @@ export async function copyStep(job: BuildJob, inst: CopyInstruction, state: Stag
     const createdBy = nopCreatedByOneWord(shellOf(state.config), comment);
     const key = job.cacheKey(state, [inst.kind, createdBy]);
     if (await job.probe(state, key)) return;
+    if (inst.from === undefined) await job.context.materialize();
     const rootfs = await job.mounts.writable(state.imageId);
     try {
       const identity = chown ? await resolveChown(rootfs.dir, chown) : inst.from !== undefined ? undefined : ROOT;

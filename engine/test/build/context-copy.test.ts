@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BuildContext, cleanSourcePath } from '../../src/build/context.js';
+import { BuildContext, cleanSourcePath, resolveSources } from '../../src/build/context.js';
 import { archiveFormat, copySources } from '../../src/build/copy.js';
 
 let tmp: string;
@@ -17,10 +17,12 @@ async function files(dir: string, entries: Record<string, string>): Promise<void
   }
 }
 
-async function contextOf(dir: string, name = 'ctx'): Promise<BuildContext> {
+async function contextOf(dir: string, name = 'ctx', materialize = true): Promise<BuildContext> {
   const tarPath = join(tmp, `${name}.tar`);
   execFileSync('tar', ['-C', dir, '--owner=0', '--group=0', '-cf', tarPath, '.']);
-  return BuildContext.extract(createReadStream(tarPath), join(tmp, name));
+  const ctx = await BuildContext.receive(createReadStream(tarPath), join(tmp, name));
+  if (materialize) await ctx.materialize();
+  return ctx;
 }
 
 beforeEach(async () => {
@@ -85,6 +87,22 @@ describe('BuildContext', () => {
     expect(() => cleanSourcePath('../outside')).toThrow(/forbidden path outside the build context/);
   });
 
+  it('resolves and digests sources from the index alone, without extracting, the same as from the files', async () => {
+    const lazy = await contextOf(srcDir, 'lazy', false);
+    expect(existsSync(lazy.root)).toBe(false);
+    const eager = await contextOf(srcDir, 'eager', true);
+    for (const patterns of [['.'], ['a.txt'], ['*.txt'], ['sub/*'], ['sublink'], ['a.txt', 'sub'], ['secret/public']]) {
+      const l = await lazy.sources(patterns);
+      const e = await resolveSources(eager.root, patterns, (rel) => eager.isExcluded(rel), true);
+      expect(l.map((s) => [s.origin, relative(lazy.root, s.path), s.isDir])).toEqual(e.map((s) => [s.origin, relative(eager.root, s.path), s.isDir]));
+      expect(await lazy.digest(l)).toBe(await lazy.digest(l));
+    }
+    await expect(lazy.sources(['app.log'])).rejects.toThrow(/excluded by .dockerignore/);
+    await expect(lazy.sources(['escape'])).rejects.toThrow(/file not found/);
+    expect((await lazy.dockerfile(undefined)).text).toBe('FROM bb\n');
+    expect(existsSync(lazy.root)).toBe(false);
+  });
+
   it('digests follow content and mode, not mtime, and skip ignored files', async () => {
     const ctx = await contextOf(srcDir);
     const d1 = await ctx.digest(await ctx.sources(['.']));
@@ -146,7 +164,7 @@ describe('copySources', () => {
   });
 
   it('owner: root by default, --chown identity, or kept (COPY --from)', async () => {
-    execFileSync('chown', ['-R', '123:456', join(ctx.dir, 'sub')]);
+    execFileSync('chown', ['-R', '123:456', join(ctx.root, 'sub')]);
     await copySources(rootfs, '/r/', await ctx.sources(['sub']), { identity: { uid: 0, gid: 0 } });
     expect((await stat(join(rootfs, 'r/c.txt'))).uid).toBe(0);
     await copySources(rootfs, '/c/', await ctx.sources(['sub']), { identity: { uid: 1000, gid: 1001 } });
@@ -175,11 +193,12 @@ describe('copySources', () => {
     execFileSync('tar', ['-C', payload, '-czf', join(withArchives, 'a.tgz'), 'p']);
     execFileSync('tar', ['-C', payload, '-cJf', join(withArchives, 'a.txz'), 'p']);
     const actx = await contextOf(withArchives, 'actx');
-    expect(await archiveFormat(join(actx.dir, 'a.tar'))).toBe('tar');
-    expect(await archiveFormat(join(actx.dir, 'a.tgz'))).toBe('compressed');
-    expect(await archiveFormat(join(actx.dir, 'a.txz'))).toBe('xz');
-    expect(await archiveFormat(join(actx.dir, 'plain.txt'))).toBeUndefined();
+    expect(await archiveFormat(join(actx.root, 'a.tar'))).toBe('tar');
+    expect(await archiveFormat(join(actx.root, 'a.tgz'))).toBe('compressed');
+    expect(await archiveFormat(join(actx.root, 'a.txz'))).toBe('xz');
+    expect(await archiveFormat(join(actx.root, 'plain.txt'))).toBeUndefined();
     for (const name of ['a.tar', 'a.tgz', 'a.txz']) {
+      expect(await archiveFormat(join(actx.root, name))).toBeDefined();
       await copySources(rootfs, `/x-${name}`, await actx.sources([name]), { decompress: true });
       expect(await readFile(join(rootfs, `x-${name}/p/two.txt`), 'utf8')).toBe('2');
     }

