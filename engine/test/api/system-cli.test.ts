@@ -80,7 +80,8 @@ describe('dockerode works unchanged', () => {
     const chunks: Buffer[] = [];
     stream.on('data', (b: Buffer) => chunks.push(b));
     const ended = new Promise((r) => stream.on('end', r));
-    const wait = c.wait();
+    // Registered before start: "not-running" would answer at once for a created container, as dockerd does.
+    const wait = c.wait({ condition: 'next-exit' });
     await c.start();
     expect((await wait).StatusCode).toBe(0);
     await ended;

@@ -63,7 +63,10 @@ afterAll(async () => {
   await upstream?.stop();
   await rm(root, { recursive: true, force: true });
   expect(existsSync(`/sys/class/net/${DEFAULT_BRIDGE}`)).toBe(false);
-  expect(execFileSync('iptables', ['-w', '-S']).toString()).not.toContain('BERTH-');
+  // Scoped to this manager's bridges: other berthd instances on the machine may have their own chains.
+  const filter = execFileSync('iptables', ['-w', '-S']).toString();
+  expect(filter).not.toContain(DEFAULT_BRIDGE);
+  expect(filter).not.toMatch(/-A BERTH-[A-Z]+ .*10\.213\./);
   expect(execFileSync('iptables', ['-w', '-t', 'nat', '-S']).toString()).not.toContain('10.213.');
 });
 
