@@ -2,11 +2,12 @@
 // sign in, see the host, run a container from the form, use its terminal, find and replay the
 // recorded session, and check that a viewer cannot open a terminal.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runContainer, signIn, signOut, terminalText, waitForTerminalLine } from './harness/console';
+import { engineRequest } from './harness/engine';
 import { WEB_DIR } from './harness/gateway';
 import { startRelay } from './harness/proxy';
 import { type Stack, startStack } from './harness/stack';
@@ -151,6 +152,57 @@ describe('console', () => {
     await expect
       .poll(() => page.getByTestId('audit-verify-result').textContent(), { timeout: 20_000 })
       .toMatch(/^intact/);
+  });
+
+  it('uploads a root filesystem and an image archive with a progress bar', async () => {
+    // An archive of the engine's own busybox, re-tagged so the load visibly adds something.
+    const sock = stack.engine.socket;
+    await engineRequest(sock, 'POST', '/images/busybox:latest/tag?repo=e2e/loaded&tag=1');
+    const saved = await engineRequest(sock, 'GET', '/images/e2e/loaded:1/get');
+    expect(saved.status).toBe(200);
+    await engineRequest(sock, 'DELETE', '/images/e2e/loaded:1');
+    const archive = join(stack.dir, 'loaded.tar');
+    writeFileSync(archive, saved.raw);
+
+    await page.goto(`${base}/images`);
+    const upload = page.getByTestId('image-import');
+    await upload.getByLabel('Upload kind').selectOption('import');
+    await upload.getByLabel('Import as').fill('e2e/rootfs:1');
+    // Loopback is too fast to watch a bar move: throttle the upload to ~512 KiB/s.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 512 * 1024,
+    });
+    await page.locator('#image-tar').setInputFiles(join(stack.dir, 'busybox-rootfs.tar'));
+    // The bar moves while the browser sends the tar (XHR upload progress events) …
+    const seen = new Set<number>();
+    const bar = page.getByRole('progressbar', { name: 'Upload progress' });
+    while (!(await page.getByTestId('image-import-result').isVisible())) {
+      const v = await bar.getAttribute('aria-valuenow', { timeout: 1000 }).catch(() => null);
+      if (v !== null) seen.add(Number(v));
+      await page.waitForTimeout(50);
+    }
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+    expect([...seen].some((v) => v > 0 && v < 100)).toBe(true);
+    // … and the engine's answer replaces it.
+    expect(await page.getByTestId('image-import-result').getAttribute('class')).toContain('ok');
+    await page.locator('[data-testid="image-row"]', { hasText: 'e2e/rootfs:1' }).waitFor();
+
+    await upload.getByLabel('Upload kind').selectOption('load');
+    await page.locator('#image-tar').setInputFiles(archive);
+    await expect
+      .poll(() => page.getByTestId('image-import-result').textContent(), { timeout: 30_000 })
+      .toContain('e2e/loaded:1');
+    await page.locator('[data-testid="image-row"]', { hasText: 'e2e/loaded:1' }).waitFor();
   });
 
   it('shows an unreachable host as failed, not as an empty list', async () => {

@@ -16,12 +16,15 @@ export function engineRequest(
   path: string,
   body?: Buffer,
   headers: Record<string, string> = {},
-): Promise<{ status: number; body: string }> {
+): Promise<{ status: number; body: string; raw: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath: socket, method, path, headers: { Host: 'engine', ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      res.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, body: raw.toString(), raw });
+      });
     });
     req.on('error', reject);
     req.end(body);
