@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 /** A raw `Upgrade: tcp` POST as the docker CLI sends it, for what the CLI does not exercise. */
 export interface Hijacked {
@@ -7,6 +7,9 @@ export interface Hijacked {
   destroy(): void;
   /** Everything received after the 101 response. */
   output(): string;
+  /** How many bytes that is. */
+  bytes(): number;
+  socket: Socket;
   ended: Promise<void>;
 }
 
@@ -39,6 +42,8 @@ export function hijack(socketPath: string, path: string, body: string): Promise<
         end: () => sock.end(),
         destroy: () => sock.destroy(),
         output: () => data.toString(),
+        bytes: () => data.length,
+        socket: sock,
         ended,
       });
     });
