@@ -3,7 +3,6 @@
 // Not a test: prints the two times and the ratio.
 //   npx tsx bench/web-terminal.ts [--mb 50]      (after `npm run build`; BERTH_E2E_HOST_SOCKET as for e2e)
 import { spawn } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { signIn, terminalText } from '../web/test/e2e/harness/console';
 import { engineRequest } from '../web/test/e2e/harness/engine';
