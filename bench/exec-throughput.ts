@@ -26,11 +26,14 @@ function socketOf(e: Engine): string {
 
 function api(e: Engine, method: string, path: string, body: unknown): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath: socketOf(e), path, method, headers: { 'Content-Type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(Buffer.concat(chunks).toString()));
-    });
+    const req = request(
+      { socketPath: socketOf(e), path, method, headers: { 'Content-Type': 'application/json' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks).toString()));
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
@@ -44,7 +47,10 @@ async function execId(e: Engine, body: Record<string, unknown>): Promise<string>
 function throughput(e: Engine, bytes: number, tty: boolean): number {
   const args = ['exec', ...(tty ? ['-t'] : []), 'execbench', 'head', '-c', String(bytes), '/dev/zero'];
   const ms = timeMs(() => {
-    const r = spawnSync('docker', args, { env: { ...process.env, DOCKER_HOST: e.host }, stdio: ['ignore', devNull, 'inherit'] });
+    const r = spawnSync('docker', args, {
+      env: { ...process.env, DOCKER_HOST: e.host },
+      stdio: ['ignore', devNull, 'inherit'],
+    });
     if (r.status !== 0) throw new Error(`${e.name}: docker ${args.join(' ')} failed`);
   });
   return bytes / MB / (ms / 1000);
@@ -52,7 +58,12 @@ function throughput(e: Engine, bytes: number, tty: boolean): number {
 
 /** Round-trip times (ms) of `n` single keystrokes through a TTY exec's process. */
 async function keystrokes(e: Engine, n: number): Promise<number[]> {
-  const id = await execId(e, { Cmd: ['sh', '-c', 'stty raw -echo; echo ready; exec cat'], Tty: true, AttachStdin: true, AttachStdout: true });
+  const id = await execId(e, {
+    Cmd: ['sh', '-c', 'stty raw -echo; echo ready; exec cat'],
+    Tty: true,
+    AttachStdin: true,
+    AttachStdout: true,
+  });
   const conn = await hijack(socketOf(e), `/exec/${id}/start`, JSON.stringify({ Tty: true }));
   const seen = () => conn.bytes();
   while (!conn.output().includes('ready')) await new Promise((r) => setTimeout(r, 5));
@@ -76,15 +87,24 @@ function percentile(xs: number[], p: number): number {
 
 /** berthd's RSS while a client reads an endless exec at ~1 MB/s for `seconds`. */
 async function slowReader(e: Engine, tty: boolean, seconds: number): Promise<{ rss: number[]; read: number }> {
-  const id = await execId(e, { Cmd: ['yes', 'the quick brown fox jumps over the lazy dog'], Tty: tty, AttachStdout: true, AttachStderr: true });
+  const id = await execId(e, {
+    Cmd: ['yes', 'the quick brown fox jumps over the lazy dog'],
+    Tty: tty,
+    AttachStdout: true,
+    AttachStderr: true,
+  });
   const conn = await hijack(socketOf(e), `/exec/${id}/start`, JSON.stringify({ Tty: tty }));
   const raw = conn.socket;
   const rss: number[] = [];
+  // Take about 100 kB every 100 ms, then stop reading (the socket's receive side is paused).
+  raw.pause();
   for (let i = 0; i < seconds * 10; i++) {
+    const target = conn.bytes() + 100_000;
     raw.resume();
-    await new Promise((r) => setTimeout(r, 2));
+    const deadline = Date.now() + 50;
+    while (conn.bytes() < target && Date.now() < deadline) await new Promise((r) => setImmediate(r));
     raw.pause();
-    await new Promise((r) => setTimeout(r, 98));
+    await new Promise((r) => setTimeout(r, 100));
     if (i % 10 === 9) rss.push(rssMb(e.pid()));
   }
   const read = conn.bytes();
@@ -107,8 +127,16 @@ async function main(): Promise<void> {
     };
     for (let i = 0; i < rounds; i++) {
       for (const e of engines) {
-        add(e, 'exec true (ms)', timeMs(() => e.docker(['exec', 'execbench', 'true'])));
-        add(e, 'exec true (ms)', timeMs(() => e.docker(['exec', 'execbench', 'true'])));
+        add(
+          e,
+          'exec true (ms)',
+          timeMs(() => e.docker(['exec', 'execbench', 'true'])),
+        );
+        add(
+          e,
+          'exec true (ms)',
+          timeMs(() => e.docker(['exec', 'execbench', 'true'])),
+        );
         add(e, 'no-TTY MB/s', throughput(e, 256 * MB, false));
         add(e, 'TTY MB/s', throughput(e, 64 * MB, true));
       }
@@ -122,7 +150,9 @@ async function main(): Promise<void> {
     for (const what of Object.keys(res.berthd!)) {
       const b = median(res.berthd![what]!);
       const d = median(res.dockerd![what]!);
-      console.log(`${what.padEnd(20)} berthd ${b.toFixed(2).padStart(8)}   dockerd ${d.toFixed(2).padStart(8)}   berthd/dockerd ${(b / d).toFixed(2)}x`);
+      console.log(
+        `${what.padEnd(20)} berthd ${b.toFixed(2).padStart(8)}   dockerd ${d.toFixed(2).padStart(8)}   berthd/dockerd ${(b / d).toFixed(2)}x`,
+      );
     }
     for (const tty of [false, true]) {
       const before = rssMb(berth.pid());

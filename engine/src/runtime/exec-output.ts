@@ -68,6 +68,16 @@ export class PipeOutput extends Readable {
     }
   }
 
+  /** Nobody reads any more and the process should learn it: its next write fails (EPIPE). */
+  close(): void {
+    this.discarding = true;
+    for (const { pipe } of this.sources) pipe.destroy();
+    if (!this.readableEnded) {
+      this.push(null);
+      this.resume();
+    }
+  }
+
   private pauseSources(): void {
     for (const { pipe } of this.sources) pipe.pause();
   }

@@ -111,7 +111,9 @@ class RuncExecProcess implements ExecProcess {
 
   hangup(): void {
     this.stdin?.end();
-    this.output.discard();
+    // As when the reader of a pipe goes away: runc's copy fails and the process gets SIGPIPE on
+    // its next write, instead of writing into nothing (or blocking) for ever.
+    this.output.close();
   }
 
   detach(): void {

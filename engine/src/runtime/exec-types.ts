@@ -39,8 +39,9 @@ export interface ExecProcess {
   resize(size: { height: number; width: number }): Promise<void>;
   kill(signal: NodeJS.Signals): void;
   /**
-   * The client is gone: stdin is closed, a TTY process gets SIGHUP (as a terminal hangup does),
-   * and output from then on is read and discarded so the process never blocks on a full pipe.
+   * The client is gone: stdin is closed; a TTY process gets SIGHUP (as a terminal hangup does)
+   * and its further output is discarded; without a TTY the output pipe is closed, so the process
+   * gets SIGPIPE on its next write (as a pipeline's writer does when its reader exits).
    */
   hangup(): void;
   /** Stop streaming (docker's detach keys) and leave the process running; output is discarded. */

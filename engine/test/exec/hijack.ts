@@ -17,13 +17,16 @@ export function hijack(socketPath: string, path: string, body: string): Promise<
   return new Promise((resolve, reject) => {
     const sock = connect(socketPath);
     let head = Buffer.alloc(0);
-    let data = Buffer.alloc(0);
+    // Chunks, not one growing Buffer: a fast stream would make that quadratic.
+    const chunks: Buffer[] = [];
+    let size = 0;
     let upgraded = false;
     const ended = new Promise<void>((r) => sock.once('close', () => r()));
     sock.once('error', reject);
     sock.on('data', (chunk: Buffer) => {
       if (upgraded) {
-        data = Buffer.concat([data, chunk]);
+        chunks.push(chunk);
+        size += chunk.length;
         return;
       }
       head = Buffer.concat([head, chunk]);
@@ -36,13 +39,15 @@ export function hijack(socketPath: string, path: string, body: string): Promise<
         return;
       }
       upgraded = true;
-      data = head.subarray(end + 4);
+      const first = head.subarray(end + 4);
+      chunks.push(first);
+      size += first.length;
       resolve({
         write: (d) => sock.write(d),
         end: () => sock.end(),
         destroy: () => sock.destroy(),
-        output: () => data.toString(),
-        bytes: () => data.length,
+        output: () => Buffer.concat(chunks).toString(),
+        bytes: () => size,
         socket: sock,
         ended,
       });

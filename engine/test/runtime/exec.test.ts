@@ -163,6 +163,14 @@ describe('exec in a running task', () => {
     expect(existsSync(join(h.root, 'exec', eid))).toBe(false);
   });
 
+  it('ends a non-TTY writer whose client is gone (SIGPIPE), instead of writing into nothing', async () => {
+    const p = await h.runtime.exec(id, { execId: execId(), process: spec(['yes']), stdin: false, detach: false });
+    p.output?.once('data', () => p.hangup());
+    const code = await p.exited;
+    // yes dies of SIGPIPE (141), or runc of its own broken stdout first.
+    expect([141, 1, 2]).toContain(code);
+  });
+
   it('runs a detached exec to completion and reports its exit code', async () => {
     const p = await h.runtime.exec(id, {
       execId: execId(),
