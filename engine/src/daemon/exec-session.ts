@@ -85,9 +85,10 @@ export function pipeExecSession(proc: ExecProcess, io: StreamIO, o: ExecSessionO
     input.on('data', onInput);
     const onEnd = () => {
       if (finished) return;
-      // A terminal has no end of input (^D is a byte): a TTY client's FIN means it is gone,
-      // and an idle shell would otherwise never notice (nothing is written to fail).
-      if (o.tty) finish('gone');
+      // A terminal has no end of input (^D is a byte): a FIN from a TTY client that sends stdin
+      // means it is gone, and an idle shell would otherwise never notice (no write fails).
+      // Without stdin attached (`docker exec -t`) the CLI half-closes at once: that is not it.
+      if (o.tty && stdin) finish('gone');
       // Without a TTY it is stdin EOF (`echo x | docker exec -i`); the client still reads.
       else stdin?.end();
     };
