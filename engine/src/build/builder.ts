@@ -86,8 +86,8 @@ export class Builder {
   async build(source: Readable, query: URLSearchParams, registryConfig: string | undefined, progress: ProgressFn, signal: AbortSignal): Promise<void> {
     const opts = parseBuildOptions(query);
     checkPlatform(opts);
-    await this.cache.load();
     const started = process.hrtime.bigint();
+    await this.cache.load();
     const ms = () => Number(process.hrtime.bigint() - started) / 1e6;
     const context = await BuildContext.receive(source, join(this.scratch, randomBytes(8).toString('hex')), opts.dockerfile, this.host.log);
     this.host.log.debug({ ms: ms() }, 'build context received');
@@ -114,6 +114,7 @@ export class Builder {
         out.stdout(`Successfully tagged ${familiarString(tag)}\n`);
       }
       out.quietResult(imageId);
+      this.host.log.debug({ ms: ms() }, 'build tagged');
     } catch (err) {
       out.releaseHeld();
       throw err instanceof BuildStepError || err instanceof EngineError ? err : new BuildStepError((err as Error).message ?? String(err));

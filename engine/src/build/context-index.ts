@@ -49,53 +49,68 @@ export class ContextIndex {
   static async fromTar(source: AsyncIterable<Uint8Array>, wanted: ReadonlySet<string> = new Set()): Promise<ContextIndex> {
     const index = new ContextIndex(wanted);
     const extract = tar.extract();
+    // tar-stream's entry events rather than its async iterator: a context is many small
+    // entries, and per-entry promise hops cost more than hashing them
+    const done = new Promise<void>((resolve, reject) => {
+      extract.on('entry', (header, stream, next) => {
+        const entry = index.begin(header as Header);
+        stream.on('data', (chunk) => entry?.update(chunk as Buffer));
+        stream.on('error', (err: Error) => next(err));
+        stream.on('end', () => {
+          entry?.finish();
+          next();
+        });
+      });
+      extract.on('finish', resolve);
+      extract.on('close', resolve);
+      extract.on('error', reject);
+    });
     const feed = Readable.from(source);
     feed.on('error', (err) => extract.destroy(err));
     feed.pipe(extract as unknown as NodeJS.WritableStream);
-    for await (const entry of extract as unknown as AsyncIterable<AsyncIterable<Buffer> & { header: Header }>) {
-      await index.add(entry.header, entry);
-    }
+    await done;
     return index;
   }
 
-  private async add(h: Header, content: AsyncIterable<Buffer>): Promise<void> {
+  /** Start indexing one entry; undefined for the entries that are not indexed. */
+  private begin(h: Header): { update(chunk: Buffer): void; finish(): void } | undefined {
     let rel: string;
     try {
       rel = cleanEntryName(h.name);
     } catch {
       this.unsafe = true;
-      for await (const _ of content) void _;
-      return;
+      return undefined;
     }
     const base = rel.slice(rel.lastIndexOf('/') + 1);
-    if (rel === '' || base.startsWith(WHITEOUT_PREFIX)) {
-      for await (const _ of content) void _;
-      return;
-    }
+    if (rel === '' || base.startsWith(WHITEOUT_PREFIX)) return undefined;
     const type = h.type ?? 'file';
     const head = `${type} ${((h.mode ?? 0) & 0o7777).toString(8)} ${h.uid ?? 0}:${h.gid ?? 0} ${h.size ?? 0}\n`;
     const hash = createHash('sha256').update(head);
     const keep = type === 'file' && this.wanted.has(rel) && (h.size ?? 0) <= MAX_CAPTURE ? ([] as Buffer[]) : undefined;
-    for await (const chunk of content) {
-      hash.update(chunk);
-      keep?.push(chunk);
-    }
-    if (keep) this.captured.set(rel, Buffer.concat(keep));
-    else this.captured.delete(rel);
-    if (type === 'symlink') hash.update(h.linkname ?? '');
-    if (type === 'link') {
-      // a hard link has the content of what it links to
-      let target = '';
-      try {
-        target = this.entries.get(cleanEntryName(h.linkname ?? ''))?.digest ?? '';
-      } catch {
-        target = '';
-      }
-      hash.update(target);
-    }
-    this.entries.set(rel, { type: type === 'link' || type === 'contiguous-file' ? 'file' : type, linkname: h.linkname ?? '', digest: hash.digest('hex') });
-    for (let i = rel.lastIndexOf('/'); i > 0; i = rel.lastIndexOf('/', i - 1)) this.dirs.add(rel.slice(0, i));
-    if (type === 'directory') this.dirs.add(rel);
+    return {
+      update: (chunk) => {
+        hash.update(chunk);
+        keep?.push(chunk);
+      },
+      finish: () => {
+        if (keep) this.captured.set(rel, Buffer.concat(keep));
+        else this.captured.delete(rel);
+        if (type === 'symlink') hash.update(h.linkname ?? '');
+        if (type === 'link') {
+          // a hard link has the content of what it links to
+          let target = '';
+          try {
+            target = this.entries.get(cleanEntryName(h.linkname ?? ''))?.digest ?? '';
+          } catch {
+            target = '';
+          }
+          hash.update(target);
+        }
+        this.entries.set(rel, { type: type === 'link' || type === 'contiguous-file' ? 'file' : type, linkname: h.linkname ?? '', digest: hash.digest('hex') });
+        for (let i = rel.lastIndexOf('/'); i > 0; i = rel.lastIndexOf('/', i - 1)) this.dirs.add(rel.slice(0, i));
+        if (type === 'directory') this.dirs.add(rel);
+      },
+    };
   }
 
   /** Resolve `rel` with its symlinks followed inside the context (archive/scope's resolveInScope, on the index). */

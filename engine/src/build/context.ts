@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, posix, relative } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { applyLayer } from '../archive/apply.js';
 import { decompress } from '../archive/decompress.js';
 import { resolveInScope } from '../archive/scope.js';
@@ -13,6 +12,9 @@ import { ContextIndex } from './context-index.js';
 import { DockerIgnore } from './dockerignore.js';
 import { goPatternToRegExp, hasWildcards } from './match.js';
 import { type TreeFilter, TreeHasher, walkTree } from './tree.js';
+
+/** Contexts up to this size stay in memory; larger ones are kept in a file. */
+const IN_MEMORY_CONTEXT = 64 * 1024 * 1024;
 
 /**
  * The context's tar, decompressed, with its end made whole: `docker build -f -` appends the
@@ -27,40 +29,6 @@ async function* terminated(source: Readable | AsyncIterable<Uint8Array>): AsyncG
     yield chunk;
   }
   yield Buffer.alloc(((512 - (total % 512)) % 512) + 1024);
-}
-
-/** Two consumers of one stream, each with back-pressure; a destroyed consumer is skipped. */
-function tee(source: Readable | AsyncIterable<Uint8Array>): [PassThrough, PassThrough, Promise<void>] {
-  const a = new PassThrough();
-  const b = new PassThrough();
-  const ready = (s: PassThrough) =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        s.off('drain', done);
-        s.off('close', done);
-        resolve();
-      };
-      s.on('drain', done);
-      s.on('close', done);
-    });
-  const pump = (async () => {
-    try {
-      for await (const chunk of source) {
-        if (a.destroyed && b.destroyed) break;
-        if (!a.destroyed) a.write(chunk);
-        if (!b.destroyed) b.write(chunk);
-        // check the flag, not write()'s result: one may drain while we wait for the other
-        if (a.writableNeedDrain && !a.destroyed) await ready(a);
-        if (b.writableNeedDrain && !b.destroyed) await ready(b);
-      }
-      a.end();
-      b.end();
-    } catch (err) {
-      a.destroy(err as Error);
-      b.destroy(err as Error);
-    }
-  })();
-  return [a, b, pump];
 }
 
 /** One thing a COPY/ADD copies: a file or a directory (whose contents are copied). */
@@ -126,8 +94,8 @@ async function single(root: string, rel: string, filter: TreeFilter): Promise<Co
 }
 
 /**
- * The build context. The client's tar is written to one file while it is indexed (digests,
- * symlinks, the Dockerfile and .dockerignore contents), and extracted with the engine's secure
+ * The build context. The client's tar is kept (in memory, or in one file when large) and
+ * indexed (digests, symlinks, the Dockerfile and .dockerignore contents), and extracted with the engine's secure
  * layer extraction only when a COPY/ADD actually copies from it: a fully cached rebuild never
  * creates a file. The docker CLI already leaves ignored files out; the rules are applied again
  * here for API clients that send a raw tar, and so that the Dockerfile and .dockerignore
@@ -138,6 +106,7 @@ export class BuildContext {
   private readonly hasher = new TreeHasher();
   private index: ContextIndex | undefined;
   private extracted?: Promise<void>;
+  private buffered?: Buffer[];
   /** Where the context is (or will be) extracted; source paths point here. */
   readonly root: string;
   private readonly tarPath: string;
@@ -159,18 +128,9 @@ export class BuildContext {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const ctx = new BuildContext(dir, log);
     try {
+      await ctx.store(terminated(source));
       const wanted = new Set(['.dockerignore', ...(dockerfile ? [posix.normalize(dockerfile.replace(/^\/+/, ''))] : ['Dockerfile', 'dockerfile'])]);
-      const [toFile, toIndex, pump] = tee(terminated(source));
-      const indexing = ContextIndex.fromTar(toIndex, wanted)
-        .catch(() => undefined)
-        .finally(() => toIndex.destroy());
-      try {
-        await pipeline(toFile, createWriteStream(ctx.tarPath, { mode: 0o600 }));
-      } finally {
-        toFile.destroy();
-        await pump;
-      }
-      const index = await indexing;
+      const index = await ContextIndex.fromTar(ctx.read(), wanted).catch(() => undefined);
       if (index && !index.unsafe) ctx.index = index;
       else await ctx.materialize();
       ctx.ignore = new DockerIgnore(await ctx.readText('.dockerignore'));
@@ -181,11 +141,44 @@ export class BuildContext {
     return ctx;
   }
 
+  /** Keep the tar: in memory while small (most contexts), in one file beyond that. */
+  private async store(tar: AsyncIterable<Buffer>): Promise<void> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let file: ReturnType<typeof createWriteStream> | undefined;
+    const write = (chunk: Buffer) =>
+      file!.write(chunk) ? undefined : new Promise<void>((resolve, reject) => file!.once('drain', resolve).once('error', reject));
+    for await (const chunk of tar) {
+      if (!file) {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size <= IN_MEMORY_CONTEXT) continue;
+        file = createWriteStream(this.tarPath, { mode: 0o600 });
+        for (const c of chunks.splice(0)) await write(c);
+        continue;
+      }
+      await write(chunk);
+    }
+    if (file) {
+      const f = file;
+      await new Promise<void>((resolve, reject) => f.once('error', reject).end(resolve));
+    } else this.buffered = chunks;
+  }
+
+  /** The stored tar, from the start. */
+  private read(): AsyncIterable<Uint8Array> {
+    const buffered = this.buffered;
+    if (!buffered) return createReadStream(this.tarPath);
+    return (async function* () {
+      yield* buffered;
+    })();
+  }
+
   /** Extract the context (once), for a COPY/ADD that copies from it. */
   materialize(): Promise<void> {
     this.extracted ??= (async () => {
       await mkdir(this.root, { mode: 0o700 });
-      await applyLayer(createReadStream(this.tarPath), this.root, this.log ? { log: this.log } : {});
+      await applyLayer(this.read(), this.root, this.log ? { log: this.log } : {});
     })();
     return this.extracted;
   }
