@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** A Docker-API engine under test: berthd, or Debian's dockerd for comparison (never a dependency). */
@@ -50,9 +50,11 @@ async function start(name: Engine['name']): Promise<Engine> {
             '--iptables=false',
             '--ip-masq=false',
           ],
-          { stdio: 'ignore' },
+          { stdio: ['ignore', 'ignore', openSync(join(root, 'dockerd.log'), 'a')] },
         );
-  await waitForSocket(host, proc);
+  await waitForSocket(host, proc).catch((err: Error) => {
+    throw new Error(`${err.message}; see ${root}`);
+  });
   const docker = (args: string[], input?: string) =>
     execFileSync('docker', args, { env: { ...process.env, DOCKER_HOST: host }, input, maxBuffer: 1 << 30 })
       .toString()
