@@ -9,11 +9,13 @@ export type MountedTerminal = { term: Terminal; fit: FitAddon; renderer: Rendere
  *  screen-reader tooling) can read what the WebGL canvas draws without OCR. */
 export type TerminalHost = HTMLDivElement & { berthBufferText?: (lastLines?: number) => string };
 
-/** The buffer's text (scrollback included), or only its last `lastLines` lines. */
+/** The buffer's text (scrollback included), or only the `lastLines` lines up to the cursor
+ *  (the rows below it are blank screen, not output). */
 export function bufferText(term: Terminal, lastLines?: number): string {
   const buf = term.buffer.active;
+  const end = lastLines ? buf.baseY + buf.cursorY + 1 : buf.length;
   const lines: string[] = [];
-  for (let y = lastLines ? Math.max(0, buf.length - lastLines) : 0; y < buf.length; y++)
+  for (let y = lastLines ? Math.max(0, end - lastLines) : 0; y < end; y++)
     lines.push(buf.getLine(y)?.translateToString(true) ?? '');
   return lines.join('\n').replace(/\n+$/, '');
 }

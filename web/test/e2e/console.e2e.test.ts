@@ -82,12 +82,58 @@ describe('console', () => {
     expect(text).toContain('echo hi');
     // The renderer is recorded on the element: WebGL where available, the DOM fallback otherwise.
     expect(['webgl', 'dom']).toContain(await page.getByTestId('terminal').getAttribute('data-renderer'));
+    // A narrower window refits the terminal and the shell learns the new size.
+    const size = async () => {
+      await page.keyboard.type('busybox stty size');
+      await page.keyboard.press('Enter');
+      await page.waitForTimeout(500);
+      const lines = (await terminalText(page, 'terminal', 3)).split('\n');
+      const m = /^(\d+) (\d+)$/.exec(lines.at(-2)?.trim() ?? '');
+      if (!m) throw new Error(`no stty answer in: ${lines.join(' / ')}`);
+      return { rows: Number(m[1]), cols: Number(m[2]) };
+    };
+    const before = await size();
+    await page.setViewportSize({ width: 1100, height: 900 });
+    await expect.poll(async () => (await size()).cols, { timeout: 15_000 }).toBeLessThan(before.cols);
+    await page.setViewportSize({ width: 1440, height: 900 });
     // Leave the shell the way a person does; the session ends with the process.
     await page.keyboard.type('exit');
     await page.keyboard.press('Enter');
     await expect
       .poll(() => page.getByTestId('terminal-panel').getAttribute('data-state'), { timeout: 20_000 })
       .toBe('exited');
+  });
+
+  it('streams logs live, searches them, and charts stats', async () => {
+    const sock = stack.engine.socket;
+    const created = await engineRequest(
+      sock,
+      'POST',
+      '/containers/create?name=e2e-logger',
+      Buffer.from(
+        JSON.stringify({
+          Image: 'busybox:latest',
+          Cmd: ['sh', '-c', 'echo first-line; sleep 3; echo second-line; sleep 3600'],
+        }),
+      ),
+      { 'Content-Type': 'application/json' },
+    );
+    const { Id } = JSON.parse(created.body) as { Id: string };
+    await engineRequest(sock, 'POST', `/containers/${Id}/start`);
+    const hostId = containerUrl.split('/')[2];
+    await page.goto(`${base}/containers/${hostId}/${Id}?tab=logs`);
+    const logs = page.getByTestId('log-view');
+    await logs.getByText('first-line').waitFor({ timeout: 20_000 });
+    // Followed: the second line arrives on the open stream.
+    await logs.getByText('second-line').waitFor({ timeout: 20_000 });
+    await page.getByLabel('Search logs').fill('second');
+    await expect.poll(() => logs.locator('.log-line').count()).toBe(1);
+    expect(await logs.locator('mark').textContent()).toBe('second');
+
+    await page.goto(`${base}/containers/${hostId}/${Id}?tab=stats`);
+    await expect
+      .poll(() => page.getByTestId('stats').locator('.metric .value').first().textContent(), { timeout: 30_000 })
+      .toMatch(/%$/);
   });
 
   it('reattaches a terminal to the same shell after the connection drops', async () => {

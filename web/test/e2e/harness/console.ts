@@ -26,11 +26,15 @@ export async function signOut(page: Page) {
   await page.waitForURL(/\/login/);
 }
 
-/** What the terminal in `testId` shows, read from xterm's buffer (the WebGL canvas has no DOM text). */
-export async function terminalText(page: Page, testId: string): Promise<string> {
+/** What the terminal in `testId` shows, read from xterm's buffer (the WebGL canvas has no DOM
+ *  text); with `lastLines`, only the end of it (cheap enough to poll during a flood). */
+export async function terminalText(page: Page, testId: string, lastLines?: number): Promise<string> {
   return page
     .getByTestId(testId)
-    .evaluate((el) => (el as HTMLElement & { berthBufferText?: () => string }).berthBufferText?.() ?? '');
+    .evaluate(
+      (el, n) => (el as HTMLElement & { berthBufferText?: (n?: number) => string }).berthBufferText?.(n) ?? '',
+      lastLines,
+    );
 }
 
 export async function waitForTerminalLine(page: Page, testId: string, line: string, timeout = 20_000) {
