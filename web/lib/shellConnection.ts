@@ -103,6 +103,11 @@ export class ShellConnection {
   }
 
   private open(query: URLSearchParams) {
+    // The size rides on the URL too, so the exec starts at the right size (no 80×24 first frame).
+    if (this.pendingResize) {
+      query.set('cols', String(this.pendingResize.cols));
+      query.set('rows', String(this.pendingResize.rows));
+    }
     const Impl = this.opts.WebSocketImpl ?? (globalThis.WebSocket as unknown as WebSocketCtor);
     const ws = new Impl(`${this.opts.baseUrl}?${query.toString()}`);
     ws.binaryType = 'arraybuffer';

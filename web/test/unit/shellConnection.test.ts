@@ -62,7 +62,7 @@ describe('ShellConnection', () => {
     t.conn.resize(100, 40); // before open: must be sent once the socket opens
     t.conn.start('T1', 'S1');
     await until(() => t.states.includes('open'));
-    expect(conns[0]?.url.searchParams.get('ticket')).toBe('T1');
+    expect(Object.fromEntries(conns[0]!.url.searchParams)).toEqual({ ticket: 'T1', cols: '100', rows: '40' });
     conns[0]?.socket.send(Buffer.from('hello\r\n'), { binary: true });
     t.conn.send('ls\r');
     await until(() => t.output() === 'hello\r\n' && (conns[0]?.received.length ?? 0) >= 2);
