@@ -5,6 +5,7 @@ import type { ContainerRecord } from '../containers/types.js';
 import { writeJsonAtomic } from '../metadata/atomic.js';
 import { isMountpoint, mountAll, unmount } from '../mount/mount.js';
 import type { CreateTaskOptions } from '../runtime/types.js';
+import type { Mount } from '../snapshots/types.js';
 import type { ContainerCreateBody } from '../types/docker.js';
 import type { ImageConfig } from '../types/oci.js';
 import type { DaemonContext } from './context.js';
@@ -46,12 +47,25 @@ export class BundlePreparer implements TaskPreparer {
   async prepare(c: ContainerRecord, image: ImageConfig): Promise<CreateTaskOptions> {
     const bundle = this.bundlePath(c);
     const rootfs = this.rootfsPath(c);
-    await mkdir(rootfs, { recursive: true });
-    const mounts = await this.ctx.snapshotter.mounts(c.id);
-    if (!(await isMountpoint(rootfs))) await mountAll(mounts, rootfs);
+    // Networking does not need the rootfs: it comes up while the rootfs and volumes are mounted.
+    const starting = this.network.start(c);
+    starting.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    let mounts: Mount[] = [];
     try {
-      const user = await this.volumes.prepare(c, rootfs);
-      const net = await this.network.start(c);
+      await mkdir(rootfs, { recursive: true });
+      mounts = await this.ctx.snapshotter.mounts(c.id);
+      if (!(await isMountpoint(rootfs))) await mountAll(mounts, rootfs);
+    } catch (err) {
+      // Settled before the caller releases the task, so nothing comes up after the release.
+      await starting.catch(() => undefined);
+      throw err;
+    }
+    try {
+      const [volumes, network] = await Promise.allSettled([this.volumes.prepare(c, rootfs), starting]);
+      if (volumes.status === 'rejected') throw volumes.reason;
+      if (network.status === 'rejected') throw network.reason;
+      const user = volumes.value;
+      const net = network.value;
       const spec = await buildSpec({
         id: c.id,
         image: image.config,

@@ -148,15 +148,24 @@ export class HealthMonitor {
         timer = setTimeout(() => r('timeout'), timeout);
       });
       if ((await Promise.race([ran, timedOut])) === 'timeout') {
-        const pid = Number(this.execs.inspect(execId).Pid);
-        if (pid > 0) {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            // Exited meanwhile.
+        // As dockerd: the probe's process is killed (once it has one: starting an exec can itself
+        // outlast a short timeout) and its exit waited for, so slow probes do not pile up. The
+        // exit, not the end of its output: a child it left behind may hold that open.
+        let killed = false;
+        for (let i = 0; i < 200 && this.execs.inspect(execId).Running; i++) {
+          const pid = Number(this.execs.inspect(execId).Pid);
+          if (pid > 0 && !killed) {
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              // Exited meanwhile.
+            }
+            killed = true;
           }
+          await sleep(50);
         }
-        return result(start, -1, `Health check exceeded timeout (${goDuration(timeout)})`);
+        const out = Buffer.concat(chunks).toString();
+        return result(start, -1, `Health check exceeded timeout (${goDuration(timeout)})${out ? `: ${out}` : ''}`);
       }
       const code = this.execs.inspect(execId).ExitCode;
       return result(start, typeof code === 'number' ? code : -1, Buffer.concat(chunks).toString());
@@ -191,6 +200,8 @@ export class HealthMonitor {
     }
   }
 }
+
+const sleep = (millis: number) => new Promise((r) => setTimeout(r, millis));
 
 function result(start: Date, exitCode: number, output: string): HealthcheckResult {
   return { Start: start.toISOString(), End: new Date().toISOString(), ExitCode: exitCode, Output: output };

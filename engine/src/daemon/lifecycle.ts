@@ -174,12 +174,16 @@ export class ContainerLifecycle {
       OOMKilled: oomKilled,
       FinishedAt: status.exitedAt,
     });
-    await this.ctx.runtime
-      .delete(c.id, { force: true })
-      .catch((err: unknown) => this.ctx.log.warn({ err, id: c.id }, 'runtime delete failed'));
-    await this.tasks
-      .released?.(c)
-      .catch((err: unknown) => this.ctx.log.warn({ err, id: c.id }, 'releasing task resources failed'));
+    // The task is gone: its runtime state and its network and mounts are released side by side
+    // (`docker run --rm` waits for all of it).
+    await Promise.all([
+      this.ctx.runtime
+        .delete(c.id, { force: true })
+        .catch((err: unknown) => this.ctx.log.warn({ err, id: c.id }, 'runtime delete failed')),
+      this.tasks
+        .released?.(c)
+        .catch((err: unknown) => this.ctx.log.warn({ err, id: c.id }, 'releasing task resources failed')),
+    ]);
     await this.ctx.containers.save(c);
     if (oomKilled) this.ctx.events.publish('container', 'oom', c.id, containerAttributes(c));
     this.ctx.events.publish('container', 'die', c.id, containerAttributes(c, { exitCode: String(status.exitCode) }));

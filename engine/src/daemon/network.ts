@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import type { Json, NetworkBackend } from '../api/backend.js';
 import type { EtcFiles } from '../containers/spec.js';
 import type { ContainerRecord } from '../containers/types.js';
@@ -14,6 +15,7 @@ import {
 } from '../network/index.js';
 import { removeNetworkRules } from '../network/rules.js';
 import type { DaemonContext } from './context.js';
+import { markBridges, removeOrphanBridges } from './network-gc.js';
 
 export const DEFAULT_DATA_ROOT = '/var/lib/berth';
 
@@ -56,8 +58,18 @@ export class NetworkOps {
     });
   }
 
-  init(): Promise<void> {
-    return this.manager.init();
+  async init(): Promise<void> {
+    await removeOrphanBridges(this.ctx.log).catch((err: unknown) => this.ctx.log.warn({ err }, 'orphan bridges'));
+    await this.manager.init();
+    await this.mark();
+  }
+
+  /** Tag this engine's bridges with its data root (see network-gc.ts). */
+  private mark(): Promise<void> {
+    const bridges = this.manager.store.all().flatMap((n) => (n.bridge ? [n.bridge] : []));
+    return markBridges(bridges, resolve(this.ctx.root)).catch((err: unknown) =>
+      this.ctx.log.warn({ err }, 'marking bridges'),
+    );
   }
 
   /**
@@ -177,6 +189,7 @@ export class NetworkOps {
       networkInspect: async (ref) => m.inspect(ref) as unknown as Json,
       networkCreate: async (body) => {
         const out = await m.create(body as unknown as NetworkCreateRequest);
+        await this.mark();
         this.publish('create', out.Id);
         return out as unknown as Json;
       },

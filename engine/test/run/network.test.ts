@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultBridgeName } from '../../src/daemon/network.js';
 import type { TestDaemon } from '../support/berthd.js';
-import { daemonWithBusybox } from './helpers.js';
+import { abandon, daemonWithBusybox } from './helpers.js';
 
 // Networking through the stock docker CLI: user networks with DNS, published ports on loopback,
 // the network modes, and a host left clean afterwards. Traffic stays on loopback and inside the
@@ -118,6 +118,28 @@ describe('networking', () => {
     const shared = d.ok(['run', '--rm', '--network', 'container:web', 'bb', 'sh', '-c', 'ip -o -4 addr show eth0']);
     expect(shared).toContain(`inet ${webIp}/`);
     expect(d.ok(['run', '--rm', '--network', 'container:web', 'bb', 'wget', '-qO-', 'http://127.0.0.1/'])).toBe(PAGE);
+  });
+
+  it('survives a berthd restart; the next engine removes what one whose data root was deleted left', async () => {
+    const gone = await daemonWithBusybox();
+    const id = gone.ok(['run', '-d', 'bb', 'sleep', '600']);
+    const pid = Number(gone.ok(['inspect', '-f', '{{.State.Pid}}', id]));
+    const bridge = defaultBridgeName(join(gone.root, 'data'));
+    await gone.kill('SIGKILL');
+    process.kill(pid, 'SIGKILL');
+    abandon(gone); // its data root is gone; its networking stayed up for a restart that never comes
+    expect(existsSync(`/sys/class/net/${bridge}`)).toBe(true);
+    expect(existsSync(`/run/netns/berth-${id.slice(0, 12)}`)).toBe(true);
+
+    const port = d.ok(['port', 'pub', '80']).split(':')[1] ?? '';
+    await d.kill('SIGTERM');
+    await d.start();
+    expect(existsSync(`/sys/class/net/${bridge}`)).toBe(false);
+    expect(existsSync(`/run/netns/berth-${id.slice(0, 12)}`)).toBe(false);
+    expect(iptables()).not.toContain(bridge);
+    // This engine's own containers kept their networking: names, and the published port.
+    expect(d.ok(['run', '--rm', '--network', 'appnet', 'bb', 'wget', '-qO-', 'http://web/'])).toBe(PAGE);
+    expect(curl(port).stdout.toString()).toBe(`${PAGE}\n`);
   });
 
   it('leaves nothing behind: containers and networks removed, then berthd stopped', async () => {
