@@ -114,7 +114,9 @@ export class ExecManager {
       io.output.end();
       return;
     }
-    const recording = this.recorder?.open({
+    // Sessions a client is connected to (hijacked or WebSocket); not the daemon's own execs
+    // such as health probes, which have no input side at all.
+    const recording = io.input === null ? undefined : this.recorder?.open({
       kind: 'exec',
       containerId: c.id,
       containerName: c.name.replace(/^\//, ''),
