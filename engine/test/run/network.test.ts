@@ -61,32 +61,28 @@ describe('networking', () => {
     expect(other.code).not.toBe(0);
   });
 
-  it('network connect and disconnect attach a running container (a second interface)', () => {
-    run(['--name', 'lonely', 'bb', 'sleep', '600']);
-    const links = () => d.ok(['exec', 'lonely', 'sh', '-c', 'ip -o link | cut -d: -f2 | cut -d@ -f1']);
-    expect(
-      links()
+  it('network connect, rename and disconnect on a running container (a second interface)', () => {
+    const id = run(['--name', 'lonely', 'bb', 'sleep', '600']);
+    const links = () =>
+      d
+        .ok(['exec', id, 'sh', '-c', 'ip -o link | cut -d: -f2 | cut -d@ -f1'])
         .split('\n')
-        .map((l) => l.trim()),
-    ).toEqual(['lo', 'eth0']);
+        .map((l) => l.trim());
+    expect(links()).toEqual(['lo', 'eth0']);
     d.ok(['network', 'connect', 'appnet', 'lonely']);
-    expect(
-      links()
-        .split('\n')
-        .map((l) => l.trim()),
-    ).toEqual(['lo', 'eth0', 'eth1']);
-    const ip = d.ok(['inspect', '-f', '{{.NetworkSettings.Networks.appnet.IPAddress}}', 'lonely']);
-    expect(d.ok(['exec', 'lonely', 'ip', '-o', '-4', 'addr', 'show', 'eth1'])).toContain(`inet ${ip}/`);
+    expect(links()).toEqual(['lo', 'eth0', 'eth1']);
+    const ip = d.ok(['inspect', '-f', '{{.NetworkSettings.Networks.appnet.IPAddress}}', id]);
+    expect(d.ok(['exec', id, 'ip', '-o', '-4', 'addr', 'show', 'eth1'])).toContain(`inet ${ip}/`);
     const webIp = d.ok(['inspect', '-f', '{{.NetworkSettings.Networks.appnet.IPAddress}}', 'web']);
-    expect(d.ok(['exec', 'lonely', 'wget', '-qO-', `http://${webIp}/`])).toBe(PAGE);
-    expect(d.ok(['inspect', '-f', '{{len .NetworkSettings.Networks}}', 'lonely'])).toBe('2');
-    d.ok(['network', 'disconnect', 'appnet', 'lonely']);
-    expect(d.ok(['inspect', '-f', '{{len .NetworkSettings.Networks}}', 'lonely'])).toBe('1');
-    expect(
-      links()
-        .split('\n')
-        .map((l) => l.trim()),
-    ).toEqual(['lo', 'eth0']);
+    expect(d.ok(['exec', id, 'wget', '-qO-', `http://${webIp}/`])).toBe(PAGE);
+    expect(d.ok(['inspect', '-f', '{{len .NetworkSettings.Networks}}', id])).toBe('2');
+    // A rename reaches the network side: network inspect and the network's DNS know the new name.
+    d.ok(['rename', 'lonely', 'loner']);
+    expect(d.ok(['network', 'inspect', '-f', '{{range .Containers}}{{.Name}} {{end}}', 'appnet'])).toContain('loner');
+    expect(d.ok(['exec', 'web', 'nslookup', 'loner'])).toContain(ip);
+    d.ok(['network', 'disconnect', 'appnet', 'loner']);
+    expect(d.ok(['inspect', '-f', '{{len .NetworkSettings.Networks}}', id])).toBe('1');
+    expect(links()).toEqual(['lo', 'eth0']);
   });
 
   it('a published port answers on 127.0.0.1 from the host, shows in docker port and ps, and stops with the container', () => {
