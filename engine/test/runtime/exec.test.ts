@@ -159,7 +159,8 @@ describe('exec in a running task', () => {
     await waitFor(p, /ready/);
     p.hangup();
     expect(await p.exited).toBe(129);
-    await new Promise((r) => setTimeout(r, 50));
+    // The state directory goes right after the exit is known.
+    for (let i = 0; i < 100 && existsSync(join(h.root, 'exec', eid)); i++) await new Promise((r) => setTimeout(r, 20));
     expect(existsSync(join(h.root, 'exec', eid))).toBe(false);
   });
 
@@ -185,7 +186,7 @@ describe('exec in a running task', () => {
   });
 
   it('leaves no exec state directories behind', async () => {
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 500));
     const left = existsSync(join(h.root, 'exec')) ? readdirSync(join(h.root, 'exec')) : [];
     expect(left).toEqual([]);
   });
