@@ -13,12 +13,15 @@ export function ContainerActions({
   name,
   running,
   paused,
+  canOperate,
 }: {
   hostId: string;
   id: string;
   name: string;
   running: boolean;
   paused: boolean;
+  /** Viewers see the state but get no buttons the gateway would refuse. */
+  canOperate: boolean;
 }) {
   const trpc = useTRPC();
   const router = useRouter();
@@ -44,6 +47,7 @@ export function ContainerActions({
   const busy = all.some((m) => m.isPending);
   const error = all.find((m) => m.error)?.error;
   const ref = { hostId, id };
+  if (!canOperate) return <span className="badge plain">read-only: viewer</span>;
   return (
     <>
       <div className="row wrap" data-testid="container-actions">

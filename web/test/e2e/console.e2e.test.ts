@@ -292,6 +292,8 @@ describe('console', () => {
     await page.getByTestId('terminal-denied').waitFor({ timeout: 20_000 });
     expect(await page.getByTestId('terminal-denied').textContent()).toMatch(/role on this host is viewer/);
     expect(await page.getByTestId('terminal-open').isDisabled()).toBe(true);
+    // Nor are lifecycle buttons offered to a viewer.
+    expect(await page.getByTestId('container-actions').count()).toBe(0);
     // The console only mirrors the rule: the gateway itself refuses a viewer's shells.open.
     const hostId = containerUrl.split('/')[2];
     const containerId = containerUrl.split('/')[3];

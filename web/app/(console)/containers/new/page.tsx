@@ -71,7 +71,7 @@ export default function RunContainerPage() {
   // Default to the first reachable host once the list arrives.
   useEffect(() => {
     if (!form.hostId && hosts.data?.length) {
-      const up = hosts.data.find((h) => h.health?.status === 'up') ?? hosts.data[0];
+      const up = hosts.data.find((h) => h.health?.status === 'up' && h.role !== 'viewer') ?? hosts.data[0];
       if (up) setForm((f) => ({ ...f, hostId: up.id }));
     }
   }, [hosts.data, form.hostId]);
@@ -123,9 +123,9 @@ export default function RunContainerPage() {
                 onChange={(e) => set('hostId', e.target.value)}
               >
                 {hosts.data.map((h) => (
-                  <option key={h.id} value={h.id} disabled={h.health?.status === 'down'}>
+                  <option key={h.id} value={h.id} disabled={h.health?.status === 'down' || h.role === 'viewer'}>
                     {h.name}
-                    {h.health?.status === 'down' ? ' (down)' : ''}
+                    {h.health?.status === 'down' ? ' (down)' : h.role === 'viewer' ? ' (viewer: cannot run)' : ''}
                   </option>
                 ))}
               </select>

@@ -66,7 +66,14 @@ function ContainerDetail() {
         <ContainerStateBadge state={state} />
         <span className="mono faint">{shortId(doc.id)}</span>
         <span className="spacer" />
-        <ContainerActions hostId={hostId} id={id} name={name} running={doc.state.running} paused={doc.state.paused} />
+        <ContainerActions
+          hostId={hostId}
+          id={id}
+          name={name}
+          running={doc.state.running}
+          paused={doc.state.paused}
+          canOperate={atLeast(role, 'operator')}
+        />
       </div>
       <div className="tabs" role="tablist">
         {TABS.map((t) => (
