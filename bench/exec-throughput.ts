@@ -123,7 +123,8 @@ async function main(): Promise<void> {
 
     const res: Record<string, Record<string, number[]>> = { berthd: {}, dockerd: {} };
     const add = (e: Engine, what: string, v: number) => {
-      (res[e.name]![what] ??= []).push(v);
+      const byWhat = res[e.name]!;
+      byWhat[what] = [...(byWhat[what] ?? []), v];
     };
     for (let i = 0; i < rounds; i++) {
       for (const e of engines) {

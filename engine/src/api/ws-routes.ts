@@ -78,9 +78,15 @@ async function execWebSocket(ctx: RequestContext, backend: Backend): Promise<voi
     }
   });
   // Without a TTY each output message starts with a byte naming the stream (1 stdout, 2 stderr).
-  const sink = webSocketSink(ws, (f: OutputFrame) => (tty ? f.data : Buffer.concat([Buffer.from([STREAM_BYTE[f.stream]]), f.data])));
+  const sink = webSocketSink(ws, (f: OutputFrame) =>
+    tty ? f.data : Buffer.concat([Buffer.from([STREAM_BYTE[f.stream]]), f.data]),
+  );
   try {
-    await b.execStart(id, { detach: false, tty, size, onStart: (pid) => send({ type: 'started', pid }) }, { input, output: sink });
+    await b.execStart(
+      id,
+      { detach: false, tty, size, onStart: (pid) => send({ type: 'started', pid }) },
+      { input, output: sink },
+    );
     await flushed(sink);
     const after = b.execInspect(id);
     if (after.ExitCode === null || after.ExitCode === undefined) send({ type: 'detached' });

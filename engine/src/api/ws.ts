@@ -77,7 +77,11 @@ export function webSocketSink(ws: WebSocket, encode: (frame: OutputFrame) => Buf
  * fast enough the session stops reading this, and then ws stops reading the socket, so the client
  * is held back by TCP. Text messages go to `onText` (control messages).
  */
-export function webSocketInput(ws: WebSocket, onText: (text: string) => void, opts: { textIsData?: boolean } = {}): Readable {
+export function webSocketInput(
+  ws: WebSocket,
+  onText: (text: string) => void,
+  opts: { textIsData?: boolean } = {},
+): Readable {
   const input = new Readable({
     highWaterMark: 64 * 1024,
     read: () => {

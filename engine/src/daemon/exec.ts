@@ -116,16 +116,19 @@ export class ExecManager {
     }
     // Sessions a client is connected to (hijacked or WebSocket); not the daemon's own execs
     // such as health probes, which have no input side at all.
-    const recording = io.input === null ? undefined : this.recorder?.open({
-      kind: 'exec',
-      containerId: c.id,
-      containerName: c.name.replace(/^\//, ''),
-      execId: id,
-      command: e.config.Cmd,
-      tty: e.config.Tty,
-      user: e.config.User || undefined,
-      size: size && size.width > 0 ? size : undefined,
-    });
+    const recording =
+      io.input === null
+        ? undefined
+        : this.recorder?.open({
+            kind: 'exec',
+            containerId: c.id,
+            containerName: c.name.replace(/^\//, ''),
+            execId: id,
+            command: e.config.Cmd,
+            tty: e.config.Tty,
+            user: e.config.User || undefined,
+            size: size && size.width > 0 ? size : undefined,
+          });
     e.onResize = (s) => recording?.resize({ width: s.width, height: s.height });
     await pipeExecSession(proc, io, {
       tty: e.config.Tty,

@@ -38,22 +38,34 @@ export interface ConmonExecLaunch {
 
 export function conmonExecArgs(l: ConmonExecLaunch): string[] {
   const args = [
-    '--api-version', '1',
-    '-c', l.containerId,
-    '-u', l.execId,
-    '-n', l.containerId,
-    '-r', l.runtimePath,
-    '-b', l.dir,
-    '-p', join(l.dir, 'pid'),
-    '--exit-dir', join(l.dir, 'exits'),
-    '--socket-dir-path', l.dir,
+    '--api-version',
+    '1',
+    '-c',
+    l.containerId,
+    '-u',
+    l.execId,
+    '-n',
+    l.containerId,
+    '-r',
+    l.runtimePath,
+    '-b',
+    l.dir,
+    '-p',
+    join(l.dir, 'pid'),
+    '--exit-dir',
+    join(l.dir, 'exits'),
+    '--socket-dir-path',
+    l.dir,
     '--full-attach',
     // Exec output is not the container's log; berthd streams (and records) it itself.
-    '-l', 'none',
-    '--runtime-arg', `--root=${l.runtimeRoot}`,
+    '-l',
+    'none',
+    '--runtime-arg',
+    `--root=${l.runtimeRoot}`,
     '-e',
     '--exec-attach',
-    '--exec-process-spec', join(l.dir, 'process.json'),
+    '--exec-process-spec',
+    join(l.dir, 'process.json'),
   ]; // prettier-ignore
   if (l.terminal) args.push('-t');
   if (l.stdin) args.push('-i');
@@ -64,7 +76,12 @@ export async function conmonExec(l: ConmonExecLaunch): Promise<ExecProcess> {
   const child = spawn(l.conmonPath, conmonExecArgs(l), {
     cwd: l.dir,
     stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', _OCI_ATTACHPIPE: '5' },
+    env: {
+      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+      _OCI_SYNCPIPE: '3',
+      _OCI_STARTPIPE: '4',
+      _OCI_ATTACHPIPE: '5',
+    },
   });
   child.unref();
   const syncPipe = lines(child.stdio[3] as Readable);

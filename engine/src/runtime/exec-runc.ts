@@ -47,11 +47,15 @@ export async function runcExec(l: RuncExecLaunch): Promise<ExecProcess> {
     });
     watcher.on('error', () => {});
   });
-  const child = spawn(l.runtimePath, ['--root', l.runtimeRoot, 'exec', '--process', processFile, '--pid-file', pidFile, l.containerId], {
-    stdio: [l.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    // Its own process group: a ^C meant for berthd's terminal is not the exec's.
-    detached: true,
-  });
+  const child = spawn(
+    l.runtimePath,
+    ['--root', l.runtimeRoot, 'exec', '--process', processFile, '--pid-file', pidFile, l.containerId],
+    {
+      stdio: [l.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      // Its own process group: a ^C meant for berthd's terminal is not the exec's.
+      detached: true,
+    },
+  );
   const output = new PipeOutput([
     { stream: 'stdout', pipe: child.stdout as Readable },
     { stream: 'stderr', pipe: child.stderr as Readable },
@@ -65,7 +69,8 @@ export async function runcExec(l: RuncExecLaunch): Promise<ExecProcess> {
     const first = await Promise.race([pidWritten.then(() => 'started' as const), exit]);
     if (first !== 'started' && !existsSync(pidFile)) {
       // 'exit' can come before the last of stderr has been read.
-      if (child.stdout && !child.stdout.destroyed) await once(child, 'close', { signal: AbortSignal.timeout(1000) }).catch(() => {});
+      if (child.stdout && !child.stdout.destroyed)
+        await once(child, 'close', { signal: AbortSignal.timeout(1000) }).catch(() => {});
       const text = runtimeMessage(output.heldText()) || first.error?.message || `runc exec exited with ${first.code}`;
       throw new ExecStartError(text, startFailureExitCode(text));
     }
@@ -78,14 +83,19 @@ export async function runcExec(l: RuncExecLaunch): Promise<ExecProcess> {
   }
   output.release();
   const pid = await readPidFile(pidFile);
-  return new RuncExecProcess(child, pid, output, exit.then((e) => e.code));
+  return new RuncExecProcess(
+    child,
+    pid,
+    output,
+    exit.then((e) => e.code),
+  );
 }
 
 class RuncExecProcess implements ExecProcess {
   readonly stdin: Writable | null;
 
   constructor(
-    private readonly child: ChildProcess,
+    child: ChildProcess,
     readonly pid: number,
     readonly output: PipeOutput,
     readonly exited: Promise<number>,

@@ -21,7 +21,8 @@ export interface ExecEnvironment {
  * exec's state directory is removed once the process has exited.
  */
 export async function startExec(env: ExecEnvironment, containerId: string, opts: ExecOptions): Promise<ExecProcess> {
-  if (!validTaskId(opts.execId)) throw new EngineError('BAD_PARAMETER', `invalid exec id ${JSON.stringify(opts.execId)}`);
+  if (!validTaskId(opts.execId))
+    throw new EngineError('BAD_PARAMETER', `invalid exec id ${JSON.stringify(opts.execId)}`);
   if (opts.process.args.length === 0) throw new EngineError('BAD_PARAMETER', 'No exec command specified');
   const dir = join(env.execRoot, opts.execId);
   const terminal = opts.process.terminal === true;
@@ -43,7 +44,13 @@ export async function startExec(env: ExecEnvironment, containerId: string, opts:
             stdin: opts.stdin && !opts.detach,
             detach: opts.detach,
           })
-        : await runcExec({ runtimePath: env.runtimePath, runtimeRoot: env.runtimeRoot, containerId, dir, stdin: opts.stdin });
+        : await runcExec({
+            runtimePath: env.runtimePath,
+            runtimeRoot: env.runtimeRoot,
+            containerId,
+            dir,
+            stdin: opts.stdin,
+          });
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;

@@ -30,7 +30,19 @@ describe('docker exec', () => {
   });
 
   it('applies -e, -w and -u and inherits the container environment', () => {
-    const out = d.ok(['exec', '-e', 'FOO=bar', '-w', '/tmp', '-u', '1000:50', c, 'sh', '-c', 'echo $FOO $FROM_RUN $(pwd) $(id -u):$(id -g) $HOSTNAME']);
+    const out = d.ok([
+      'exec',
+      '-e',
+      'FOO=bar',
+      '-w',
+      '/tmp',
+      '-u',
+      '1000:50',
+      c,
+      'sh',
+      '-c',
+      'echo $FOO $FROM_RUN $(pwd) $(id -u):$(id -g) $HOSTNAME',
+    ]);
     expect(out).toBe(`bar 1 /tmp 1000:50 ${c.slice(0, 12)}`);
     expect(d.ok(['exec', '-u', 'nobody', c, 'id', '-un'])).toBe('nobody');
     // Without -t there is no TERM; with -t there is.
@@ -38,7 +50,8 @@ describe('docker exec', () => {
   });
 
   it('gives --privileged every capability', () => {
-    const capEff = (args: string[]) => /CapEff:\s*([0-9a-f]+)/.exec(d.ok(['exec', ...args, c, 'cat', '/proc/self/status']))?.[1] ?? '';
+    const capEff = (args: string[]) =>
+      /CapEff:\s*([0-9a-f]+)/.exec(d.ok(['exec', ...args, c, 'cat', '/proc/self/status']))?.[1] ?? '';
     const plain = BigInt(`0x${capEff([])}`);
     const privileged = BigInt(`0x${capEff(['--privileged'])}`);
     expect(privileged > plain).toBe(true);
@@ -86,12 +99,30 @@ describe('docker exec', () => {
 
 describe('exec API', () => {
   it('creates, inspects and refuses a second start', async () => {
-    const created = await d.api('POST', `/containers/${c}/exec`, JSON.stringify({ Cmd: ['sh', '-c', 'exit 7'], AttachStdout: true, User: 'app', Privileged: false }));
+    const created = await d.api(
+      'POST',
+      `/containers/${c}/exec`,
+      JSON.stringify({ Cmd: ['sh', '-c', 'exit 7'], AttachStdout: true, User: 'app', Privileged: false }),
+    );
     expect(created.status).toBe(201);
     const { Id } = JSON.parse(created.body) as { Id: string };
     const before = JSON.parse((await d.api('GET', `/exec/${Id}/json`)).body) as Record<string, unknown>;
-    expect(before).toMatchObject({ ID: Id, Running: false, ExitCode: null, ContainerID: c, OpenStdout: true, OpenStdin: false, Pid: 0 });
-    expect(before.ProcessConfig).toEqual({ tty: false, entrypoint: 'sh', arguments: ['-c', 'exit 7'], privileged: false, user: 'app' });
+    expect(before).toMatchObject({
+      ID: Id,
+      Running: false,
+      ExitCode: null,
+      ContainerID: c,
+      OpenStdout: true,
+      OpenStdin: false,
+      Pid: 0,
+    });
+    expect(before.ProcessConfig).toEqual({
+      tty: false,
+      entrypoint: 'sh',
+      arguments: ['-c', 'exit 7'],
+      privileged: false,
+      user: 'app',
+    });
     const start = await d.api('POST', `/exec/${Id}/start`, JSON.stringify({ Detach: false, Tty: false }));
     expect(start.status).toBe(200);
     const after = JSON.parse((await d.api('GET', `/exec/${Id}/json`)).body) as Record<string, unknown>;

@@ -19,14 +19,21 @@ beforeAll(async () => {
 afterAll(() => d.cleanup());
 
 async function createExec(body: Record<string, unknown>): Promise<string> {
-  const r = await d.api('POST', `/containers/${c}/exec`, JSON.stringify({ AttachStdout: true, AttachStderr: true, ...body }));
+  const r = await d.api(
+    'POST',
+    `/containers/${c}/exec`,
+    JSON.stringify({ AttachStdout: true, AttachStderr: true, ...body }),
+  );
   return (JSON.parse(r.body) as { Id: string }).Id;
 }
 
 async function exitCode(id: string): Promise<number | null> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    const s = JSON.parse((await d.api('GET', `/exec/${id}/json`)).body) as { Running: boolean; ExitCode: number | null };
+    const s = JSON.parse((await d.api('GET', `/exec/${id}/json`)).body) as {
+      Running: boolean;
+      ExitCode: number | null;
+    };
     if (!s.Running && s.ExitCode !== null) return s.ExitCode;
     await new Promise((r) => setTimeout(r, 20));
   }

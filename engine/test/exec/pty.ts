@@ -48,12 +48,21 @@ export class PtySession {
   /** Resize the CLI's terminal as a window resize would: the kernel sends it SIGWINCH. */
   resize(rows: number, cols: number): void {
     // One TIOCSWINSZ (stty sets rows and cols with two, i.e. two SIGWINCHs), as a terminal does.
-    const script = 'import fcntl,os,struct,sys,termios; fd=os.open(sys.argv[1], os.O_RDWR|os.O_NOCTTY); fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", int(sys.argv[2]), int(sys.argv[3]), 0, 0))';
+    const script =
+      'import fcntl,os,struct,sys,termios; fd=os.open(sys.argv[1], os.O_RDWR|os.O_NOCTTY); fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", int(sys.argv[2]), int(sys.argv[3]), 0, 0))';
     execFileSync('python3', ['-c', script, this.ptyPath(), String(rows), String(cols)]);
   }
 
   waitExit(timeoutMs = 15_000): Promise<number> {
-    return Promise.race([this.exit, new Promise<number>((_, reject) => setTimeout(() => reject(new Error(`terminal session did not exit: ${JSON.stringify(this.buf.slice(-2000))}`)), timeoutMs))]);
+    return Promise.race([
+      this.exit,
+      new Promise<number>((_, reject) =>
+        setTimeout(
+          () => reject(new Error(`terminal session did not exit: ${JSON.stringify(this.buf.slice(-2000))}`)),
+          timeoutMs,
+        ),
+      ),
+    ]);
   }
 
   kill(): void {

@@ -24,7 +24,10 @@ afterAll(async () => {
 
 type Event = [number, string, string];
 
-function cast(match: (header: Record<string, unknown>) => boolean): { header: Record<string, unknown>; events: Event[] } {
+function cast(match: (header: Record<string, unknown>) => boolean): {
+  header: Record<string, unknown>;
+  events: Event[];
+} {
   for (const name of readdirSync(dir)) {
     const [first, ...rest] = readFileSync(join(dir, name), 'utf8').trim().split('\n');
     const header = JSON.parse(first ?? '{}') as Record<string, unknown>;
@@ -56,10 +59,18 @@ describe('session recording', () => {
     if (!rec) throw new Error('no recording');
     expect(rec.header).toMatchObject({ version: 2, width: 100, height: 30, command: 'sh', env: { TERM: 'xterm' } });
     expect(rec.header.timestamp).toBeGreaterThan(Date.now() / 1000 - 120);
-    const output = rec.events.filter((e) => e[1] === 'o').map((e) => e[2]).join('');
+    const output = rec.events
+      .filter((e) => e[1] === 'o')
+      .map((e) => e[2])
+      .join('');
     expect(output).toContain('recorded-42');
     expect(rec.events.filter((e) => e[1] === 'r').map((e) => e[2])).toContain('120x40');
-    expect(rec.events.filter((e) => e[1] === 'i').map((e) => e[2]).join('')).toContain('echo recorded');
+    expect(
+      rec.events
+        .filter((e) => e[1] === 'i')
+        .map((e) => e[2])
+        .join(''),
+    ).toContain('echo recorded');
     expect(rec.events.at(-1)?.slice(1)).toEqual(['m', 'exit 3']);
     // Times are seconds from the start, never going backwards.
     const times = rec.events.map((e) => e[0]);
@@ -77,7 +88,10 @@ describe('session recording', () => {
         return false;
       }
     });
-    const output = rec?.events.filter((e) => e[1] === 'o').map((e) => e[2]).join('');
+    const output = rec?.events
+      .filter((e) => e[1] === 'o')
+      .map((e) => e[2])
+      .join('');
     expect(output).toBe('line1\r\nline2\r\n');
   });
 

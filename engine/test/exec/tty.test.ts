@@ -57,7 +57,15 @@ describe('docker exec -it', () => {
   });
 
   it('detaches server-side when the keys reach berthd, leaving the exec running', async () => {
-    const { Id } = JSON.parse((await d.api('POST', `/containers/${c}/exec`, JSON.stringify({ Cmd: ['sh'], Tty: true, AttachStdin: true, AttachStdout: true }))).body) as { Id: string };
+    const { Id } = JSON.parse(
+      (
+        await d.api(
+          'POST',
+          `/containers/${c}/exec`,
+          JSON.stringify({ Cmd: ['sh'], Tty: true, AttachStdin: true, AttachStdout: true }),
+        )
+      ).body,
+    ) as { Id: string };
     const conn = await hijack(d.socket, `/exec/${Id}/start`, JSON.stringify({ Tty: true }));
     conn.write('echo attached\r');
     await until(() => conn.output().includes('attached'));
@@ -79,7 +87,9 @@ describe('docker exec -it', () => {
   });
 
   it('hangs up the shell when the client goes away', async () => {
-    const t = terminal(`exec -it ${c} sh -c 'trap "echo hup > /tmp/hup; exit 9" HUP; echo armed; while true; do sleep 0.1; done'`);
+    const t = terminal(
+      `exec -it ${c} sh -c 'trap "echo hup > /tmp/hup; exit 9" HUP; echo armed; while true; do sleep 0.1; done'`,
+    );
     await t.expect(/armed/);
     t.kill();
     let seen = '';

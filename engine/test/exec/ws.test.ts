@@ -39,14 +39,20 @@ function connect(path: string): Promise<Session> {
         size += buf.length;
       } else controls.push(JSON.parse(buf.toString()) as Record<string, unknown>);
     });
-    ws.once('open', () => resolve({ ws, text: () => Buffer.concat(chunks).toString(), bytes: () => size, controls, closed }));
+    ws.once('open', () =>
+      resolve({ ws, text: () => Buffer.concat(chunks).toString(), bytes: () => size, controls, closed }),
+    );
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     ws.once('error', reject);
   });
 }
 
 async function createExec(body: Record<string, unknown>): Promise<string> {
-  const r = await d.api('POST', `/containers/${c}/exec`, JSON.stringify({ AttachStdout: true, AttachStderr: true, ...body }));
+  const r = await d.api(
+    'POST',
+    `/containers/${c}/exec`,
+    JSON.stringify({ AttachStdout: true, AttachStderr: true, ...body }),
+  );
   expect(r.status).toBe(201);
   return (JSON.parse(r.body) as { Id: string }).Id;
 }
@@ -69,7 +75,10 @@ describe('GET /exec/{id}/ws', () => {
   });
 
   it('keeps stdout and stderr apart without a TTY and delivers stdin EOF', async () => {
-    const id = await createExec({ Cmd: ['sh', '-c', 'echo out; echo err >&2; cat; echo after-eof'], AttachStdin: true });
+    const id = await createExec({
+      Cmd: ['sh', '-c', 'echo out; echo err >&2; cat; echo after-eof'],
+      AttachStdin: true,
+    });
     const s = await connect(`/exec/${id}/ws`);
     const frames: Buffer[] = [];
     s.ws.on('message', (data, isBinary) => {
@@ -135,7 +144,9 @@ describe('GET /exec/{id}/ws', () => {
       if (i % 5 === 4) samples.push(rssMiB(pid));
     }
     const received = s.bytes();
-    console.log(`exec ws slow reader: berthd RSS ${before.toFixed(1)} MiB before, ${stalled.toFixed(1)} MiB stalled 2 s, ${samples.map((v) => v.toFixed(1)).join('/')} MiB while reading ${(received / 1048576).toFixed(1)} MiB slowly`);
+    console.log(
+      `exec ws slow reader: berthd RSS ${before.toFixed(1)} MiB before, ${stalled.toFixed(1)} MiB stalled 2 s, ${samples.map((v) => v.toFixed(1)).join('/')} MiB while reading ${(received / 1048576).toFixed(1)} MiB slowly`,
+    );
     expect(Math.max(stalled, ...samples) - before).toBeLessThan(40);
     s.ws.resume();
     s.ws.terminate();

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ExecStartError, type ExecProcess, type ExecProcessSpec } from '../../src/runtime/exec-types.js';
+import { type ExecProcess, type ExecProcessSpec, ExecStartError } from '../../src/runtime/exec-types.js';
 import type { OutputFrame } from '../../src/runtime/index.js';
 import { uniqueId, useRuntimeHarness } from './harness.js';
 
@@ -63,7 +63,12 @@ describe('exec in a running task', () => {
   });
 
   it('runs a process without a terminal: stdout, stderr, exit code, pid', async () => {
-    const p = await h.runtime.exec(id, { execId: execId(), process: spec(['sh', '-c', 'echo out; echo err >&2; exit 3']), stdin: false, detach: false });
+    const p = await h.runtime.exec(id, {
+      execId: execId(),
+      process: spec(['sh', '-c', 'echo out; echo err >&2; exit 3']),
+      stdin: false,
+      detach: false,
+    });
     expect(p.pid).toBeGreaterThan(0);
     expect(p.stdin).toBeNull();
     const frames = await collect(p);
@@ -89,7 +94,12 @@ describe('exec in a running task', () => {
     expect((err as ExecStartError).exitCode).toBe(127);
     expect((err as ExecStartError).message).toMatch(/no-such-command/);
     const tty = await h.runtime
-      .exec(id, { execId: execId(), process: spec(['no-such-command'], { terminal: true }), stdin: true, detach: false })
+      .exec(id, {
+        execId: execId(),
+        process: spec(['no-such-command'], { terminal: true }),
+        stdin: true,
+        detach: false,
+      })
       .catch((e: unknown) => e);
     expect(tty).toBeInstanceOf(ExecStartError);
     expect((tty as ExecStartError).exitCode).toBe(127);
@@ -154,7 +164,12 @@ describe('exec in a running task', () => {
 
   it('hangs up a TTY session whose client is gone (SIGHUP), leaving no state behind', async () => {
     const eid = execId();
-    const p = await h.runtime.exec(id, { execId: eid, process: spec(['sh'], { terminal: true }), stdin: true, detach: false });
+    const p = await h.runtime.exec(id, {
+      execId: eid,
+      process: spec(['sh'], { terminal: true }),
+      stdin: true,
+      detach: false,
+    });
     p.stdin?.write('echo ready\n');
     await waitFor(p, /ready/);
     p.hangup();
@@ -181,7 +196,12 @@ describe('exec in a running task', () => {
     });
     expect(p.output).toBeNull();
     expect(await p.exited).toBe(4);
-    const check = await h.runtime.exec(id, { execId: execId(), process: spec(['cat', '/tmp/detached']), stdin: false, detach: false });
+    const check = await h.runtime.exec(id, {
+      execId: execId(),
+      process: spec(['cat', '/tmp/detached']),
+      stdin: false,
+      detach: false,
+    });
     expect(text(await collect(check))).toBe('detached\n');
   });
 

@@ -71,7 +71,8 @@ async function startExec(ctx: RequestContext, b: ExecBackend): Promise<void> {
   // Refuse before taking over the connection, so errors are still plain HTTP answers.
   const state = b.execInspect(id);
   if (state.Running) throw new EngineError('CONFLICT', `Error: Exec command ${id} is already running`);
-  if (state.ExitCode !== null && state.ExitCode !== undefined) throw new EngineError('CONFLICT', `Error: Exec command ${id} has already run`);
+  if (state.ExitCode !== null && state.ExitCode !== undefined)
+    throw new EngineError('CONFLICT', `Error: Exec command ${id} has already run`);
   const tty = b.execIsTty(id);
   const size = consoleSize(body.ConsoleSize);
   if (body.Detach) {
@@ -88,7 +89,9 @@ async function startExec(ctx: RequestContext, b: ExecBackend): Promise<void> {
   if (socket) {
     // RequestContext.hijack would hand the request body over as stdin: answer 101 here instead.
     socket.on('error', () => {}); // EPIPE from a client gone mid-stream; 'close' ends the session
-    socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`);
+    socket.write(
+      `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`,
+    );
     if (rest.length > 0) socket.unshift(rest);
     input = socket;
     output = socket;
@@ -119,7 +122,8 @@ async function startBody(ctx: RequestContext): Promise<{ body: StartBody; rest: 
   const socket = ctx.upgradeSocket;
   if (!socket) return { body: await ctx.json<StartBody>({}), rest: Buffer.alloc(0) };
   const length = Number(ctx.req.headers['content-length'] ?? 0);
-  if (!Number.isInteger(length) || length < 0 || length > 1024 * 1024) throw new EngineError('BAD_PARAMETER', 'invalid Content-Length');
+  if (!Number.isInteger(length) || length < 0 || length > 1024 * 1024)
+    throw new EngineError('BAD_PARAMETER', 'invalid Content-Length');
   let buf = ctx.upgradeHead ?? Buffer.alloc(0);
   while (buf.length < length) {
     const chunk = await new Promise<Buffer | null>((resolve) => {
