@@ -50,7 +50,10 @@ writeFileSync(
 
 // `prisma generate` never runs the schema engine, but the CLI insists the binary exists and would
 // try to download it (this machine cannot). Any existing file satisfies the check.
-const env = { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath };
+const env = {
+  ...process.env,
+  PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath,
+};
 for (const target of [schemaPath, pgSchemaPath]) {
   const result = spawnSync(process.execPath, [prismaCli, 'generate', '--no-hints', '--schema', target], {
     cwd: gatewayDir,

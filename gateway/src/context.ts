@@ -45,7 +45,11 @@ export async function authenticate(
   return found ? { user: found.user, auth: { kind: 'session', sessionId: found.sessionId } } : null;
 }
 
-export async function createHttpContext(services: Services, req: IncomingMessage, res: ServerResponse): Promise<Context> {
+export async function createHttpContext(
+  services: Services,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<Context> {
   const who = await authenticate(services, req);
   return {
     services,

@@ -76,7 +76,11 @@ export const Errors = {
   ENGINE_NOT_FOUND: def('ENGINE_NOT_FOUND', 'NOT_FOUND', (message: string) => message),
   ENGINE_CONFLICT: def('ENGINE_CONFLICT', 'CONFLICT', (message: string) => message),
   ENGINE_BAD_REQUEST: def('ENGINE_BAD_REQUEST', 'BAD_REQUEST', (message: string) => message),
-  ENGINE_FAILED: def('ENGINE_FAILED', 'INTERNAL_SERVER_ERROR', (host: string, message: string) => `${host}: ${message}`),
+  ENGINE_FAILED: def(
+    'ENGINE_FAILED',
+    'INTERNAL_SERVER_ERROR',
+    (host: string, message: string) => `${host}: ${message}`,
+  ),
   // shells
   TICKET_INVALID: def('TICKET_INVALID', 'UNAUTHORIZED', () => 'shell ticket is invalid, used or expired'),
   SESSION_GONE: def('SESSION_GONE', 'NOT_FOUND', (id: string) => `shell session ${id} has ended`),

@@ -60,7 +60,18 @@ const t = initTRPC
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-const TARGET_KEYS = ['id', 'containerId', 'name', 'username', 'userId', 'teamId', 'tokenId', 'sessionId', 'image', 'repo'];
+const TARGET_KEYS = [
+  'id',
+  'containerId',
+  'name',
+  'username',
+  'userId',
+  'teamId',
+  'tokenId',
+  'sessionId',
+  'image',
+  'repo',
+];
 
 function targetOf(input: Record<string, unknown>): string | null {
   for (const key of TARGET_KEYS) {

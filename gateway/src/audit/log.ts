@@ -3,8 +3,9 @@
 // advisory lock also serializes gateway instances sharing the database. The unique `seq` and
 // `prevHash` columns make a fork impossible even if both guards were bypassed: the loser of a
 // race fails its insert and retries on the new head.
-import type { Logger } from '../log.js';
+
 import type { Db, Provider } from '../db/client.js';
+import type { Logger } from '../log.js';
 import { GENESIS_HASH, hashEvent } from './chain.js';
 import { redact } from './redact.js';
 
@@ -123,7 +124,11 @@ export class AuditLog {
     let count = 0;
     let cursor = 0;
     for (;;) {
-      const page = await this.db.auditEvent.findMany({ where: { seq: { gt: cursor } }, orderBy: { seq: 'asc' }, take: PAGE });
+      const page = await this.db.auditEvent.findMany({
+        where: { seq: { gt: cursor } },
+        orderBy: { seq: 'asc' },
+        take: PAGE,
+      });
       if (page.length === 0) return { ok: true, count };
       for (const row of page) {
         const broken = (reason: string): VerifyResult => ({
@@ -133,9 +138,11 @@ export class AuditLog {
           firstBrokenSeq: row.seq,
           reason,
         });
-        if (row.seq !== expectedSeq) return broken(`expected event #${expectedSeq} before #${row.seq}: events are missing`);
+        if (row.seq !== expectedSeq)
+          return broken(`expected event #${expectedSeq} before #${row.seq}: events are missing`);
         if (row.prevHash !== prevHash) return broken(`event #${row.seq} does not link to the event before it`);
-        if (hashEvent(row) !== row.hash) return broken(`event #${row.seq} was altered: its hash does not match its contents`);
+        if (hashEvent(row) !== row.hash)
+          return broken(`event #${row.seq} was altered: its hash does not match its contents`);
         prevHash = row.hash;
         expectedSeq++;
         count++;

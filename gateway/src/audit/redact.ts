@@ -7,7 +7,9 @@ export const REDACTED = '[redacted]';
 export function redact(value: unknown, key = ''): unknown {
   if (key && SECRET_KEY.test(key)) return REDACTED;
   if (key === 'env' && Array.isArray(value)) {
-    return value.map((e) => (typeof e === 'string' && e.includes('=') ? `${e.slice(0, e.indexOf('='))}=${REDACTED}` : REDACTED));
+    return value.map((e) =>
+      typeof e === 'string' && e.includes('=') ? `${e.slice(0, e.indexOf('='))}=${REDACTED}` : REDACTED,
+    );
   }
   if (key === 'env' && value && typeof value === 'object') {
     return Object.fromEntries(Object.keys(value).map((k) => [k, REDACTED]));

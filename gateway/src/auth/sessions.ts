@@ -34,10 +34,7 @@ export async function createSession(
   return { cookie, sessionId: row.id, expiresAt };
 }
 
-export async function lookupSession(
-  db: Db,
-  cookie: string,
-): Promise<{ sessionId: string; user: SessionUser } | null> {
+export async function lookupSession(db: Db, cookie: string): Promise<{ sessionId: string; user: SessionUser } | null> {
   const session = await db.session.findUnique({ where: { id: sha256(cookie) }, include: { user: true } });
   if (!session || session.user.disabled) return null;
   const now = Date.now();

@@ -18,8 +18,14 @@ function out(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-async function withDatabase<T>(opts: { dataDir: string; databaseUrl?: string }, fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
-  const database = await openDatabase({ dataDir: resolve(opts.dataDir), url: opts.databaseUrl ?? process.env.DATABASE_URL });
+async function withDatabase<T>(
+  opts: { dataDir: string; databaseUrl?: string },
+  fn: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>,
+): Promise<T> {
+  const database = await openDatabase({
+    dataDir: resolve(opts.dataDir),
+    url: opts.databaseUrl ?? process.env.DATABASE_URL,
+  });
   try {
     return await fn(database);
   } finally {
@@ -30,7 +36,9 @@ async function withDatabase<T>(opts: { dataDir: string; databaseUrl?: string }, 
 const cliActor = () => `cli:${userInfo().username}`;
 
 export function buildCli(): Command {
-  const program = new Command('berth-gateway').description('Berth gateway: one console for every Berth/Docker host').showHelpAfterError();
+  const program = new Command('berth-gateway')
+    .description('Berth gateway: one console for every Berth/Docker host')
+    .showHelpAfterError();
 
   program
     .command('serve')
@@ -38,7 +46,10 @@ export function buildCli(): Command {
     .option('--data-dir <dir>', 'database (SQLite), CA and recordings', defaultDataDir)
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8080')
     .option('--web <dir>', 'serve the Next.js console from this workspace directory')
-    .option('--register-local <url>', 'register this engine endpoint as host "local", e.g. unix:///run/berth/berthd.sock')
+    .option(
+      '--register-local <url>',
+      'register this engine endpoint as host "local", e.g. unix:///run/berth/berthd.sock',
+    )
     .option('--database-url <url>', 'postgresql://… to use PostgreSQL (default: $DATABASE_URL, else SQLite)')
     .option('--secure-cookies', 'mark the session cookie Secure (serve over HTTPS)', false)
     .option('--trust-proxy <hops>', 'take the client address from X-Forwarded-For across this many proxies', '0')
@@ -95,7 +106,12 @@ export function buildCli(): Command {
       await withDatabase(o, async ({ db, provider }) => {
         if (await db.user.findUnique({ where: { username: name } })) throw new Error(`user ${name} already exists`);
         await db.user.create({
-          data: { username: name, passwordHash: await hashPassword(password), isAdmin: o.admin, mustChangePassword: true },
+          data: {
+            username: name,
+            passwordHash: await hashPassword(password),
+            isAdmin: o.admin,
+            mustChangePassword: true,
+          },
         });
         await new AuditLog(db, provider).append({
           actorId: null,
@@ -111,7 +127,7 @@ export function buildCli(): Command {
     });
   users
     .command('reset-password <username>')
-    .description('replace a user\'s password with a one-time password (printed once) and end their sessions')
+    .description("replace a user's password with a one-time password (printed once) and end their sessions")
     .option('--data-dir <dir>', 'data directory', defaultDataDir)
     .option('--database-url <url>', 'postgresql://…')
     .action(async (username: string, o) => {
@@ -119,7 +135,10 @@ export function buildCli(): Command {
       await withDatabase(o, async ({ db, provider }) => {
         const user = await db.user.findUnique({ where: { username } });
         if (!user) throw new Error(`no user ${username}`);
-        await db.user.update({ where: { id: user.id }, data: { passwordHash: await hashPassword(password), mustChangePassword: true, disabled: false } });
+        await db.user.update({
+          where: { id: user.id },
+          data: { passwordHash: await hashPassword(password), mustChangePassword: true, disabled: false },
+        });
         await db.session.deleteMany({ where: { userId: user.id } });
         await new AuditLog(db, provider).append({
           actorId: null,

@@ -7,21 +7,17 @@
 // We load the wasm module ourselves rather than through @prisma/migrate's SchemaEngineWasm.setup:
 // that helper reads the .wasm from @prisma/internals/build/, a file only the bundled `prisma` CLI
 // carries, so it fails when installed from npm as a library.
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { inspect } from 'node:util';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
 import {
   bindMigrationAwareSqlAdapterFactory,
   type SqlDriverAdapter,
   type SqlMigrationAwareDriverAdapterFactory,
 } from '@prisma/driver-adapter-utils';
-import type {
-  MigrationList,
-  SchemaEngine,
-  SchemaFilter,
-} from '@prisma/schema-engine-wasm/schema_engine_bg';
+import type { MigrationList, SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm/schema_engine_bg';
 
 export type Provider = 'sqlite' | 'postgresql';
 
@@ -55,7 +51,10 @@ let engineClass: Promise<SchemaEngineClass> | undefined;
 async function loadEngineClass(): Promise<SchemaEngineClass> {
   const runtime = await import('@prisma/schema-engine-wasm/schema_engine_bg');
   const require = createRequire(import.meta.url);
-  const wasmPath = join(dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
+  const wasmPath = join(
+    dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')),
+    'schema_engine_bg.wasm',
+  );
   const instance = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmPath)), {
     './schema_engine_bg.js': runtime,
   });
@@ -112,8 +111,11 @@ function engineError(err: unknown, registry: { consumeError(id: number): unknown
   const e = err as { code?: string; message?: string };
   const message = e?.message ?? String(err);
   const id = /External error id#(\d+)/.exec(message)?.[1];
-  const driverError = id === undefined ? undefined : (registry.consumeError(Number(id)) as { error?: unknown } | undefined);
-  const detail = driverError ? ` (${inspect(driverError.error ?? driverError, { depth: 3, breakLength: Infinity })})` : "";
+  const driverError =
+    id === undefined ? undefined : (registry.consumeError(Number(id)) as { error?: unknown } | undefined);
+  const detail = driverError
+    ? ` (${inspect(driverError.error ?? driverError, { depth: 3, breakLength: Infinity })})`
+    : '';
   return new Error(`schema engine${e?.code ? ` ${e.code}` : ''}: ${message.split('\n')[0]}${detail}`, { cause: err });
 }
 
@@ -220,7 +222,10 @@ export async function diffSchemas(
 ): Promise<string> {
   const result = await withEngine(factory, to, (engine) =>
     engine.diff({
-      from: from === null ? { tag: 'empty' } : { tag: 'schemaDatamodel', files: [{ path: 'schema.prisma', content: from }] },
+      from:
+        from === null
+          ? { tag: 'empty' }
+          : { tag: 'schemaDatamodel', files: [{ path: 'schema.prisma', content: from }] },
       to: { tag: 'schemaDatamodel', files: [{ path: 'schema.prisma', content: to }] },
       script: true,
       exitCode: null,

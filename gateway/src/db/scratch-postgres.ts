@@ -24,7 +24,8 @@ export interface ScratchPostgres {
 function findBinDir(): string | undefined {
   const candidates = [process.env.BERTH_PG_BIN, '/usr/local/bin'];
   if (existsSync('/usr/lib/postgresql')) {
-    for (const v of readdirSync('/usr/lib/postgresql').sort().reverse()) candidates.push(`/usr/lib/postgresql/${v}/bin`);
+    for (const v of readdirSync('/usr/lib/postgresql').sort().reverse())
+      candidates.push(`/usr/lib/postgresql/${v}/bin`);
   }
   return candidates.find((d) => d && existsSync(join(d, 'initdb')) && existsSync(join(d, 'pg_ctl')));
 }

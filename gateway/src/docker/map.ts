@@ -37,7 +37,12 @@ export function containerSummary(c: Dockerode.ContainerInfo): ContainerSummary {
     created: c.Created,
     state: c.State,
     status: c.Status,
-    ports: (c.Ports ?? []).map((p) => ({ privatePort: p.PrivatePort, publicPort: p.PublicPort ?? null, type: p.Type, ip: p.IP ?? null })),
+    ports: (c.Ports ?? []).map((p) => ({
+      privatePort: p.PrivatePort,
+      publicPort: p.PublicPort ?? null,
+      type: p.Type,
+      ip: p.IP ?? null,
+    })),
     labels: c.Labels ?? {},
   };
 }
@@ -89,7 +94,8 @@ export function containerDetails(c: Dockerode.ContainerInspectInfo): ContainerDe
   for (const [spec, bindings] of Object.entries(c.NetworkSettings?.Ports ?? {})) {
     const [port, type = 'tcp'] = spec.split('/');
     if (!bindings?.length) ports.push({ privatePort: Number(port), publicPort: null, type, ip: null });
-    for (const b of bindings ?? []) ports.push({ privatePort: Number(port), publicPort: Number(b.HostPort) || null, type, ip: b.HostIp || null });
+    for (const b of bindings ?? [])
+      ports.push({ privatePort: Number(port), publicPort: Number(b.HostPort) || null, type, ip: b.HostIp || null });
   }
   return {
     id: c.Id,

@@ -45,11 +45,22 @@ export class GatewayCA {
       await chmod(caKey, 0o600);
       await openssl(
         [
-          'req', '-x509', '-new', '-key', caKey, '-sha256', '-days', '3650',
-          '-subj', `/CN=Berth gateway CA ${randomBytes(4).toString('hex')}`,
-          '-addext', 'basicConstraints=critical,CA:TRUE',
-          '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-          '-out', caCert,
+          'req',
+          '-x509',
+          '-new',
+          '-key',
+          caKey,
+          '-sha256',
+          '-days',
+          '3650',
+          '-subj',
+          `/CN=Berth gateway CA ${randomBytes(4).toString('hex')}`,
+          '-addext',
+          'basicConstraints=critical,CA:TRUE',
+          '-addext',
+          'keyUsage=critical,keyCertSign,cRLSign',
+          '-out',
+          caCert,
         ],
         dir,
       );
@@ -91,13 +102,30 @@ export class GatewayCA {
       await openssl(['req', '-new', '-key', 'key.pem', '-subj', `/CN=${cn}`, '-out', 'req.csr'], work);
       await openssl(
         [
-          'x509', '-req', '-in', 'req.csr', '-CA', join(this.dir, 'ca.pem'), '-CAkey', this.caKeyPath,
-          '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-days', '825', '-sha256',
-          '-extfile', 'ext.cnf', '-out', 'cert.pem',
+          'x509',
+          '-req',
+          '-in',
+          'req.csr',
+          '-CA',
+          join(this.dir, 'ca.pem'),
+          '-CAkey',
+          this.caKeyPath,
+          '-set_serial',
+          `0x${randomBytes(16).toString('hex')}`,
+          '-days',
+          '825',
+          '-sha256',
+          '-extfile',
+          'ext.cnf',
+          '-out',
+          'cert.pem',
         ],
         work,
       );
-      return { cert: await readFile(join(work, 'cert.pem'), 'utf8'), key: await readFile(join(work, 'key.pem'), 'utf8') };
+      return {
+        cert: await readFile(join(work, 'cert.pem'), 'utf8'),
+        key: await readFile(join(work, 'key.pem'), 'utf8'),
+      };
     } finally {
       await rm(work, { recursive: true, force: true });
     }

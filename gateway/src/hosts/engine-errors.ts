@@ -37,7 +37,8 @@ export function isTransportError(err: unknown): boolean {
   const e = err as DockerodeError;
   if (!e || typeof e !== 'object' || typeof e.statusCode === 'number') return false;
   if (e.name === 'AbortError' || e.name === 'TimeoutError') return true;
-  if (e.code && (TRANSPORT_CODES.has(e.code) || e.code.startsWith('ERR_SSL') || e.code.startsWith('ERR_TLS'))) return true;
+  if (e.code && (TRANSPORT_CODES.has(e.code) || e.code.startsWith('ERR_SSL') || e.code.startsWith('ERR_TLS')))
+    return true;
   return /socket hang up|ssl|tls|certificate/i.test(e.message ?? '');
 }
 

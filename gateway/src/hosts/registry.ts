@@ -139,7 +139,11 @@ export class HostRegistry {
    * Runs `fn` against a host's engine under a deadline. A host currently marked down is
    * re-probed first (one probe shared by all waiting callers) and refused if still down.
    */
-  async call<T>(hostId: string, fn: (docker: Dockerode, signal: AbortSignal) => Promise<T>, opts: CallOptions = {}): Promise<T> {
+  async call<T>(
+    hostId: string,
+    fn: (docker: Dockerode, signal: AbortSignal) => Promise<T>,
+    opts: CallOptions = {},
+  ): Promise<T> {
     const host = this.get(hostId);
     const stale = !host.health.lastSeen || Date.now() - host.health.lastSeen.getTime() > this.pollIntervalMs;
     if (host.health.status === 'down' || (stale && opts.timeoutMs !== undefined)) {
@@ -162,7 +166,9 @@ export class HostRegistry {
             }, timeoutMs);
           });
     try {
-      const result = await (deadline ? Promise.race([fn(host.docker, controller.signal), deadline]) : fn(host.docker, controller.signal));
+      const result = await (deadline
+        ? Promise.race([fn(host.docker, controller.signal), deadline])
+        : fn(host.docker, controller.signal));
       this.markUp(host);
       return result;
     } catch (err) {
@@ -203,7 +209,11 @@ export class HostRegistry {
       const signal = AbortSignal.timeout(this.timeoutMs);
       try {
         const deadline = new Promise<never>((_, reject) =>
-          signal.addEventListener('abort', () => reject(Object.assign(new Error('timeout'), { name: 'TimeoutError' })), { once: true }),
+          signal.addEventListener(
+            'abort',
+            () => reject(Object.assign(new Error('timeout'), { name: 'TimeoutError' })),
+            { once: true },
+          ),
         );
         const [version, info] = await Promise.race([
           Promise.all([versionOf(host.docker, signal), infoOf(host.docker, signal)]),
@@ -228,7 +238,10 @@ export class HostRegistry {
         // Persist last-seen at most once a minute: the table is not a heartbeat log.
         if (!wasSeen || Date.now() - wasSeen.getTime() > 60_000 || host.health.version !== version.Version) {
           await this.db.host
-            .update({ where: { id: host.id }, data: { lastSeenAt: new Date(), engineVersion: version.Version ?? null } })
+            .update({
+              where: { id: host.id },
+              data: { lastSeenAt: new Date(), engineVersion: version.Version ?? null },
+            })
             .catch(() => {});
         }
       } catch (err) {

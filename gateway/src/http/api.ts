@@ -3,19 +3,24 @@
 // same role rules, and uploads are audited like any mutation.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { auditFilterSchema } from '../routers/audit.js';
-import { canViewSession } from '../routers/shells.js';
-import { atLeast, roleOnHost } from '../auth/roles.js';
 import { CSV_HEADER, toCsvLine, toJsonLine } from '../audit/export.js';
+import { atLeast, roleOnHost } from '../auth/roles.js';
 import { authenticate, clientAddress } from '../context.js';
 import { BerthError, Errors, errorCode } from '../errors.js';
+import { auditFilterSchema } from '../routers/audit.js';
+import { canViewSession } from '../routers/shells.js';
 import type { Services } from '../services.js';
 import { sendError, sendJson } from './respond.js';
 
 const RECORDING = /^\/api\/shells\/([A-Za-z0-9_-]{1,64})\/recording$/;
 const IMAGE_UPLOAD = /^\/api\/hosts\/([A-Za-z0-9_-]{1,64})\/images\/(load|import)$/;
 
-export async function handleApi(services: Services, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+export async function handleApi(
+  services: Services,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
   try {
     const who = await authenticate(services, req);
     if (!who) throw Errors.NOT_SIGNED_IN();
@@ -45,7 +50,8 @@ export async function handleApi(services: Services, req: IncomingMessage, res: S
       if (!parsed.success) throw Errors.BAD_INPUT(parsed.error.issues.map((i) => i.message).join('; '));
       const filter = parsed.data;
       if (!user.isAdmin) {
-        if (!filter.hostId || !atLeast(await roleOnHost(services.db, user, filter.hostId), 'admin')) throw Errors.ADMIN_REQUIRED();
+        if (!filter.hostId || !atLeast(await roleOnHost(services.db, user, filter.hostId), 'admin'))
+          throw Errors.ADMIN_REQUIRED();
       }
       res.writeHead(200, {
         'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',

@@ -9,7 +9,9 @@ import type { Services } from '../services.js';
 import { isCrossSite } from './csrf.js';
 
 function reject(socket: Duplex, status: number, message: string): void {
-  socket.end(`HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${message}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
+  );
 }
 
 function dimension(value: string | null, fallback: number): number {
@@ -33,7 +35,10 @@ export function createShellSocket(services: Services) {
       const who = await authenticate(services, req);
       if (who && who.user.id !== claims.userId) return reject(socket, 401, 'ticket belongs to another user');
     }
-    const size = { cols: dimension(url.searchParams.get('cols'), 80), rows: dimension(url.searchParams.get('rows'), 24) };
+    const size = {
+      cols: dimension(url.searchParams.get('cols'), 80),
+      rows: dimension(url.searchParams.get('rows'), 24),
+    };
     wss.handleUpgrade(req, socket, head, (ws) => {
       void services.shells.connect(ws, claims, size).catch((err: Error) => {
         services.log.error({ err: err.message }, 'shell connect failed');

@@ -118,7 +118,15 @@ export class EchoFilter {
       return;
     }
     // Control keys typed behind an unconfirmed keystroke wait their turn, to keep the order.
-    const entry: Pending = { t, data, expect, seen: '', startLimit: null, deadline: t + this.windowMs, timer: undefined };
+    const entry: Pending = {
+      t,
+      data,
+      expect,
+      seen: '',
+      startLimit: null,
+      deadline: t + this.windowMs,
+      timer: undefined,
+    };
     if (expect) {
       entry.timer = setTimeout(() => this.settle(entry.deadline), this.windowMs);
       entry.timer.unref?.();
@@ -149,7 +157,12 @@ export class EchoFilter {
         else this.opts.keep({ t: head.t, data: head.data });
         continue;
       }
-      const match = echoedIn(head.seen, this.typedFrom(0), head.expect.length, head.startLimit ?? Number.POSITIVE_INFINITY);
+      const match = echoedIn(
+        head.seen,
+        this.typedFrom(0),
+        head.expect.length,
+        head.startLimit ?? Number.POSITIVE_INFINITY,
+      );
       // A partial match (typing ahead of the echo) waits for more output, or the deadline.
       if (match !== 'full' && now < head.deadline) return;
       const echoed = match !== 'none';

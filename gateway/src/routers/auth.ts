@@ -1,7 +1,7 @@
 // Sign-in, sign-out, who am I, change password. Every attempt is audited by the mutation
 // middleware; this router tells it who the (claimed) actor was.
 import { z } from 'zod';
-import { dummyPasswordHash, hashPassword, assertStrongPassword, verifyPassword } from '../auth/password.js';
+import { assertStrongPassword, dummyPasswordHash, hashPassword, verifyPassword } from '../auth/password.js';
 import { rolesByHost } from '../auth/roles.js';
 import { createSession, deleteSession, sessionCookieHeader } from '../auth/sessions.js';
 import { Errors } from '../errors.js';
@@ -28,9 +28,16 @@ export const authRouter = router({
       limiter.succeed(input.username, ctx.clientIp);
       ctx.audit.actorId = user.id;
       const session = await createSession(db, user.id, { clientIp: ctx.clientIp, userAgent: ctx.userAgent });
-      ctx.setCookie(sessionCookieHeader(session.cookie, { expiresAt: session.expiresAt, secure: config.secureCookies }));
+      ctx.setCookie(
+        sessionCookieHeader(session.cookie, { expiresAt: session.expiresAt, secure: config.secureCookies }),
+      );
       return {
-        user: { id: user.id, username: user.username, isAdmin: user.isAdmin, mustChangePassword: user.mustChangePassword },
+        user: {
+          id: user.id,
+          username: user.username,
+          isAdmin: user.isAdmin,
+          mustChangePassword: user.mustChangePassword,
+        },
         expiresAt: session.expiresAt,
       };
     }),

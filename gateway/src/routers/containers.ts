@@ -25,7 +25,15 @@ const createInput = z.object({
     .optional(),
   cmd: z.array(z.string().max(4096)).max(256).optional(),
   entrypoint: z.array(z.string().max(4096)).max(64).optional(),
-  env: z.array(z.string().regex(/^[^=\s]+=/, 'KEY=VALUE').max(32768)).max(512).optional(),
+  env: z
+    .array(
+      z
+        .string()
+        .regex(/^[^=\s]+=/, 'KEY=VALUE')
+        .max(32768),
+    )
+    .max(512)
+    .optional(),
   ports: z
     .array(
       z.object({
@@ -38,7 +46,13 @@ const createInput = z.object({
     .max(128)
     .optional(),
   volumes: z
-    .array(z.object({ source: z.string().min(1).max(4096), target: z.string().startsWith('/').max(4096), readOnly: z.boolean().default(false) }))
+    .array(
+      z.object({
+        source: z.string().min(1).max(4096),
+        target: z.string().startsWith('/').max(4096),
+        readOnly: z.boolean().default(false),
+      }),
+    )
     .max(128)
     .optional(),
   memory: z.number().int().min(0).optional(),
@@ -61,7 +75,9 @@ function createOptions(input: z.output<typeof createInput>): Dockerode.Container
   for (const p of input.ports ?? []) {
     const key = `${p.containerPort}/${p.protocol}`;
     exposed[key] = {};
-    (bindings[key] ??= []).push({ HostPort: p.hostPort ? String(p.hostPort) : '', ...(p.hostIp ? { HostIp: p.hostIp } : {}) });
+    const list = bindings[key] ?? [];
+    list.push({ HostPort: p.hostPort ? String(p.hostPort) : '', ...(p.hostIp ? { HostIp: p.hostIp } : {}) });
+    bindings[key] = list;
   }
   return {
     Image: input.image,
@@ -96,10 +112,18 @@ export const containersRouter = router({
         ? [input.hostId]
         : [...(await rolesByHost(ctx.services.db, ctx.user)).keys()].filter((h) => hosts.find(h));
       const results = await fanOut(ctx.services, ids, (h) =>
-        hosts.call(h, async (d, signal) => (await d.listContainers({ all: input.all, abortSignal: signal } as object)).map(containerSummary)),
+        hosts.call(h, async (d, signal) =>
+          (await d.listContainers({ all: input.all, abortSignal: signal } as object)).map(containerSummary),
+        ),
       );
       return {
-        hosts: results.map((r) => ({ hostId: r.hostId, hostName: r.hostName, ok: r.ok, error: r.error, containers: r.items })),
+        hosts: results.map((r) => ({
+          hostId: r.hostId,
+          hostName: r.hostName,
+          ok: r.ok,
+          error: r.error,
+          containers: r.items,
+        })),
       };
     }),
 
@@ -129,7 +153,9 @@ export const containersRouter = router({
   start: hostProcedure('operator')
     .input(target)
     .mutation(async ({ ctx, input }) => {
-      await ctx.services.hosts.call(input.hostId, (d) => d.getContainer(input.id).start(), { timeoutMs: MUTATION_TIMEOUT_MS });
+      await ctx.services.hosts.call(input.hostId, (d) => d.getContainer(input.id).start(), {
+        timeoutMs: MUTATION_TIMEOUT_MS,
+      });
       return { ok: true as const };
     }),
 
@@ -154,34 +180,53 @@ export const containersRouter = router({
     }),
 
   kill: hostProcedure('operator')
-    .input(target.extend({ signal: z.string().regex(/^[A-Z0-9]{1,16}$/).optional() }))
+    .input(
+      target.extend({
+        signal: z
+          .string()
+          .regex(/^[A-Z0-9]{1,16}$/)
+          .optional(),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
-      await ctx.services.hosts.call(input.hostId, (d) => d.getContainer(input.id).kill(input.signal ? { signal: input.signal } : {}), {
-        timeoutMs: MUTATION_TIMEOUT_MS,
-      });
+      await ctx.services.hosts.call(
+        input.hostId,
+        (d) => d.getContainer(input.id).kill(input.signal ? { signal: input.signal } : {}),
+        {
+          timeoutMs: MUTATION_TIMEOUT_MS,
+        },
+      );
       return { ok: true as const };
     }),
 
   pause: hostProcedure('operator')
     .input(target)
     .mutation(async ({ ctx, input }) => {
-      await ctx.services.hosts.call(input.hostId, (d) => d.getContainer(input.id).pause(), { timeoutMs: MUTATION_TIMEOUT_MS });
+      await ctx.services.hosts.call(input.hostId, (d) => d.getContainer(input.id).pause(), {
+        timeoutMs: MUTATION_TIMEOUT_MS,
+      });
       return { ok: true as const };
     }),
 
   unpause: hostProcedure('operator')
     .input(target)
     .mutation(async ({ ctx, input }) => {
-      await ctx.services.hosts.call(input.hostId, (d) => d.getContainer(input.id).unpause(), { timeoutMs: MUTATION_TIMEOUT_MS });
+      await ctx.services.hosts.call(input.hostId, (d) => d.getContainer(input.id).unpause(), {
+        timeoutMs: MUTATION_TIMEOUT_MS,
+      });
       return { ok: true as const };
     }),
 
   remove: hostProcedure('operator')
     .input(target.extend({ force: z.boolean().default(false), volumes: z.boolean().default(false) }))
     .mutation(async ({ ctx, input }) => {
-      await ctx.services.hosts.call(input.hostId, (d) => d.getContainer(input.id).remove({ force: input.force, v: input.volumes }), {
-        timeoutMs: MUTATION_TIMEOUT_MS,
-      });
+      await ctx.services.hosts.call(
+        input.hostId,
+        (d) => d.getContainer(input.id).remove({ force: input.force, v: input.volumes }),
+        {
+          timeoutMs: MUTATION_TIMEOUT_MS,
+        },
+      );
       return { ok: true as const };
     }),
 
@@ -196,12 +241,18 @@ export const containersRouter = router({
     )
     .subscription(async function* ({ ctx, input, signal }) {
       const { hosts } = ctx.services;
-      const container = await hosts.call(input.hostId, (d, s) => d.getContainer(input.id).inspect({ abortSignal: s } as object));
+      const container = await hosts.call(input.hostId, (d, s) =>
+        d.getContainer(input.id).inspect({ abortSignal: s } as object),
+      );
       // The engine takes tail=all; the type definitions only admit numbers.
       const opts = { stdout: true, stderr: true, tail: input.tail as number, timestamps: input.timestamps };
       const source = input.follow
         ? await hosts.call(input.hostId, (d) => d.getContainer(input.id).logs({ ...opts, follow: true }), { signal })
-        : once(await hosts.call(input.hostId, (d) => d.getContainer(input.id).logs({ ...opts, follow: false }), { signal }));
+        : once(
+            await hosts.call(input.hostId, (d) => d.getContainer(input.id).logs({ ...opts, follow: false }), {
+              signal,
+            }),
+          );
       const stream = source as AsyncIterable<Buffer> & { destroy?: () => void };
       const onAbort = () => stream.destroy?.();
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -225,9 +276,13 @@ export const containersRouter = router({
   stats: hostProcedure('viewer')
     .input(target)
     .subscription(async function* ({ ctx, input, signal }) {
-      const stream = (await ctx.services.hosts.call(input.hostId, (d) => d.getContainer(input.id).stats({ stream: true }), {
-        signal,
-      })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+      const stream = (await ctx.services.hosts.call(
+        input.hostId,
+        (d) => d.getContainer(input.id).stats({ stream: true }),
+        {
+          signal,
+        },
+      )) as unknown as NodeJS.ReadableStream & { destroy(): void };
       const onAbort = () => stream.destroy();
       signal?.addEventListener('abort', onAbort, { once: true });
       try {

@@ -1,14 +1,17 @@
 // Engine hosts: registration (unix socket, or TCP with mutual TLS from the gateway's CA),
 // health, and the one command that sets up berthd to trust the gateway.
 import { z } from 'zod';
-import { rolesByHost, type Role } from '../auth/roles.js';
+import { type Role, rolesByHost } from '../auth/roles.js';
 import { Errors } from '../errors.js';
 import type { HostHandle } from '../hosts/registry.js';
 import { parseHostUrl } from '../hosts/url.js';
 import { adminProcedure, hostProcedure, protectedProcedure, router } from '../trpc.js';
 
 const hostId = z.string().min(1).max(64);
-const hostName = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits and . _ - (max 63)');
+const hostName = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits and . _ - (max 63)');
 const hostUrl = z.string().trim().min(8).max(500);
 const certName = z.string().regex(/^[A-Za-z0-9.*:_-]{1,253}$/);
 
@@ -59,7 +62,8 @@ export const hostsRouter = router({
     .mutation(async ({ ctx, input }) => {
       parseHostUrl(input.url, input.tls);
       const { db, hosts } = ctx.services;
-      if (await db.host.findUnique({ where: { name: input.name } })) throw Errors.CONFLICT(`host ${input.name} already exists`);
+      if (await db.host.findUnique({ where: { name: input.name } }))
+        throw Errors.CONFLICT(`host ${input.name} already exists`);
       const row = await db.host.create({ data: { name: input.name, url: input.url, tls: input.tls } });
       ctx.audit.hostId = row.id;
       ctx.audit.target = row.name;
@@ -104,7 +108,13 @@ export const hostsRouter = router({
    * in the response, once; it is not stored by the gateway.
    */
   tlsSetup: hostProcedure('admin')
-    .input(z.object({ hostId, names: z.array(certName).max(20).optional(), port: z.number().int().min(1).max(65535).optional() }))
+    .input(
+      z.object({
+        hostId,
+        names: z.array(certName).max(20).optional(),
+        port: z.number().int().min(1).max(65535).optional(),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       const host = ctx.services.hosts.get(input.hostId);
       ctx.audit.target = host.name;
@@ -126,7 +136,9 @@ export const hostsRouter = router({
       const script = [
         'set -eu',
         `install -d -m 0700 ${TLS_DIR}`,
-        ...files.map((f) => `umask 077; cat > ${f.path} <<'BERTH_PEM'\n${f.content.trim()}\nBERTH_PEM\nchmod ${f.mode} ${f.path}`),
+        ...files.map(
+          (f) => `umask 077; cat > ${f.path} <<'BERTH_PEM'\n${f.content.trim()}\nBERTH_PEM\nchmod ${f.mode} ${f.path}`,
+        ),
         command,
       ].join('\n');
       return {

@@ -36,14 +36,24 @@ export const imagesRouter = router({
       z.object({
         hostId,
         id,
-        repo: z.string().regex(/^[a-z0-9]+([._/:-][a-z0-9]+)*$/, 'a repository name (lowercase)').max(255),
-        tag: z.string().regex(/^[\w][\w.-]{0,127}$/).default('latest'),
+        repo: z
+          .string()
+          .regex(/^[a-z0-9]+([._/:-][a-z0-9]+)*$/, 'a repository name (lowercase)')
+          .max(255),
+        tag: z
+          .string()
+          .regex(/^[\w][\w.-]{0,127}$/)
+          .default('latest'),
       }),
     )
     .mutation(async ({ ctx, input }) => {
-      await ctx.services.hosts.call(input.hostId, (d) => d.getImage(input.id).tag({ repo: input.repo, tag: input.tag }), {
-        timeoutMs: TIMEOUT_MS,
-      });
+      await ctx.services.hosts.call(
+        input.hostId,
+        (d) => d.getImage(input.id).tag({ repo: input.repo, tag: input.tag }),
+        {
+          timeoutMs: TIMEOUT_MS,
+        },
+      );
       return { ok: true as const, reference: `${input.repo}:${input.tag}` };
     }),
 });

@@ -36,7 +36,11 @@ function view(row: ExecRow, services: Services) {
 }
 
 /** Who may see a session and its recording: its user, an admin of its host, a gateway admin. */
-export async function canViewSession(db: Db, user: SessionUser, row: { userId: string; hostId: string }): Promise<boolean> {
+export async function canViewSession(
+  db: Db,
+  user: SessionUser,
+  row: { userId: string; hostId: string },
+): Promise<boolean> {
   if (user.isAdmin || row.userId === user.id) return true;
   return atLeast(await roleOnHost(db, user, row.hostId), 'admin');
 }
@@ -100,12 +104,16 @@ export const shellsRouter = router({
         ...(input.cursor ? { cursor: { id: input.cursor }, skip: 1 } : {}),
       });
       const page = rows.slice(0, input.limit);
-      return { sessions: page.map((r) => view(r, ctx.services)), nextCursor: rows.length > input.limit ? page[page.length - 1]!.id : null };
+      return {
+        sessions: page.map((r) => view(r, ctx.services)),
+        nextCursor: rows.length > input.limit ? page[page.length - 1]!.id : null,
+      };
     }),
 
   get: protectedProcedure.input(z.object({ sessionId })).query(async ({ ctx, input }) => {
     const row = await ctx.services.db.execSession.findUnique({ where: { id: input.sessionId } });
-    if (!row || !(await canViewSession(ctx.services.db, ctx.user, row))) throw Errors.NOT_FOUND('shell session', input.sessionId);
+    if (!row || !(await canViewSession(ctx.services.db, ctx.user, row)))
+      throw Errors.NOT_FOUND('shell session', input.sessionId);
     return view(row, ctx.services);
   }),
 });

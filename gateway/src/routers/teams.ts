@@ -5,7 +5,10 @@ import { Errors } from '../errors.js';
 import { adminProcedure, router } from '../trpc.js';
 
 const id = z.string().min(1).max(64);
-const teamName = z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'letters, digits, space and . _ - (max 64)');
+const teamName = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, 'letters, digits, space and . _ - (max 64)');
 
 async function team(ctx: { services: { db: import('../db/client.js').Db } }, teamId: string) {
   const found = await ctx.services.db.team.findUnique({ where: { id: teamId } });
@@ -24,7 +27,11 @@ export const teamsRouter = router({
       name: t.name,
       createdAt: t.createdAt,
       members: t.memberships.map((m) => ({ userId: m.userId, username: m.user.username })),
-      grants: t.grants.map((g) => ({ hostId: g.hostId, hostName: g.host.name, role: g.role as (typeof ROLES)[number] })),
+      grants: t.grants.map((g) => ({
+        hostId: g.hostId,
+        hostName: g.host.name,
+        role: g.role as (typeof ROLES)[number],
+      })),
     }));
   }),
 

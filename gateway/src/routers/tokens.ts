@@ -14,7 +14,12 @@ export const tokensRouter = router({
   }),
 
   create: protectedProcedure
-    .input(z.object({ name: z.string().trim().min(1).max(100), expiresInDays: z.number().int().min(1).max(3650).optional() }))
+    .input(
+      z.object({
+        name: z.string().trim().min(1).max(100),
+        expiresInDays: z.number().int().min(1).max(3650).optional(),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null;
       const created = await createApiToken(ctx.services.db, ctx.user.id, input.name, expiresAt);
@@ -23,11 +28,13 @@ export const tokensRouter = router({
     }),
 
   /** Revokes one of the caller's tokens (gateway administrators may revoke anyone's). */
-  revoke: protectedProcedure.input(z.object({ tokenId: z.string().min(1).max(64) })).mutation(async ({ ctx, input }) => {
-    const token = await ctx.services.db.apiToken.findUnique({ where: { id: input.tokenId } });
-    if (!token || (token.userId !== ctx.user.id && !ctx.user.isAdmin)) throw Errors.NOT_FOUND('token', input.tokenId);
-    ctx.audit.target = token.prefix;
-    await ctx.services.db.apiToken.delete({ where: { id: token.id } });
-    return { ok: true as const };
-  }),
+  revoke: protectedProcedure
+    .input(z.object({ tokenId: z.string().min(1).max(64) }))
+    .mutation(async ({ ctx, input }) => {
+      const token = await ctx.services.db.apiToken.findUnique({ where: { id: input.tokenId } });
+      if (!token || (token.userId !== ctx.user.id && !ctx.user.isAdmin)) throw Errors.NOT_FOUND('token', input.tokenId);
+      ctx.audit.target = token.prefix;
+      await ctx.services.db.apiToken.delete({ where: { id: token.id } });
+      return { ok: true as const };
+    }),
 });

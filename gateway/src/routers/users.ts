@@ -42,7 +42,13 @@ export const usersRouter = router({
 
   /** Without a password, a one-time password is generated, returned once, and must be changed. */
   create: adminProcedure
-    .input(z.object({ username: usernameSchema, password: z.string().max(1024).optional(), isAdmin: z.boolean().default(false) }))
+    .input(
+      z.object({
+        username: usernameSchema,
+        password: z.string().max(1024).optional(),
+        isAdmin: z.boolean().default(false),
+      }),
+    )
     .mutation(async ({ ctx, input }) => {
       const { db } = ctx.services;
       if (input.password !== undefined) assertStrongPassword(input.password);

@@ -29,7 +29,12 @@ export const volumesRouter = router({
     .mutation(async ({ ctx, input }) => {
       const created = (await ctx.services.hosts.call(
         input.hostId,
-        (d) => d.createVolume({ ...(input.name ? { Name: input.name } : {}), Driver: input.driver, Labels: input.labels ?? {} }),
+        (d) =>
+          d.createVolume({
+            ...(input.name ? { Name: input.name } : {}),
+            Driver: input.driver,
+            Labels: input.labels ?? {},
+          }),
         { timeoutMs: TIMEOUT_MS },
       )) as unknown as { Name: string };
       ctx.audit.target = created.Name;

@@ -23,6 +23,8 @@ export interface OpenShellInput {
 export class ShellManager {
   readonly tickets: TicketStore;
   private readonly live = new Map<string, ShellSession>();
+  /** Per-session queue of row updates, so a late 'live' can never overwrite the final outcome. */
+  private readonly rowWrites = new Map<string, Promise<unknown>>();
   private readonly timings: ShellTimings;
 
   constructor(
@@ -54,7 +56,9 @@ export class ShellManager {
   async open(user: SessionUser, input: OpenShellInput) {
     const { db, hosts } = this.deps;
     const host = hosts.get(input.hostId);
-    const container = await hosts.call(host.id, (d, signal) => d.getContainer(input.containerId).inspect({ abortSignal: signal } as object));
+    const container = await hosts.call(host.id, (d, signal) =>
+      d.getContainer(input.containerId).inspect({ abortSignal: signal } as object),
+    );
     if (!container.State.Running) throw Errors.CONFLICT(`container ${input.containerId} is not running`);
     const row = await db.execSession.create({
       data: {
@@ -103,8 +107,10 @@ export class ShellManager {
     return Boolean(s && s.state !== 'ended');
   }
 
+  /** The in-memory state of a session still running here (null once it has ended). */
   liveState(sessionId: string): ShellSession['state'] | null {
-    return this.live.get(sessionId)?.state ?? null;
+    const state = this.live.get(sessionId)?.state ?? null;
+    return state === 'ended' ? null : state;
   }
 
   /**
@@ -119,8 +125,14 @@ export class ShellManager {
     };
     const user = await db.user.findUnique({ where: { id: claims.userId } });
     if (!user || user.disabled) return fail('user no longer exists or is disabled');
-    const who = { id: user.id, username: user.username, isAdmin: user.isAdmin, mustChangePassword: user.mustChangePassword };
-    if (!atLeast(await roleOnHost(db, who, claims.hostId), 'operator')) return fail('operator role required on this host');
+    const who = {
+      id: user.id,
+      username: user.username,
+      isAdmin: user.isAdmin,
+      mustChangePassword: user.mustChangePassword,
+    };
+    if (!atLeast(await roleOnHost(db, who, claims.hostId), 'operator'))
+      return fail('operator role required on this host');
 
     if (claims.kind === 'reattach') {
       const session = this.live.get(claims.sessionId);
@@ -147,7 +159,10 @@ export class ShellManager {
         log: this.deps.log,
         timings: this.timings,
         onState: (s, state) => {
-          void db.execSession.update({ where: { id: s.info.id }, data: { status: state } }).catch(() => {});
+          void this.writeRow(
+            s.info.id,
+            state === 'live' ? { status: state, startedAt: s.started, recordingKey: s.info.id } : { status: state },
+          ).catch((err: Error) => this.deps.log.warn({ err: err.message }, 'shell state not saved'));
         },
         onEnd: (s, end) => this.persistEnd(s, end),
       },
@@ -156,31 +171,34 @@ export class ShellManager {
     this.live.set(session.info.id, session);
     try {
       await session.start(ws);
-      await db.execSession.update({
-        where: { id: session.info.id },
-        data: { status: 'live', startedAt: new Date(), recordingKey: session.info.id },
-      });
     } catch (err) {
       this.deps.log.info({ session: session.info.id, err: (err as Error).message }, 'shell failed to start');
       fail((err as Error).message, 1011);
     }
   }
 
+  private writeRow(id: string, data: Parameters<Db['execSession']['update']>[0]['data']): Promise<unknown> {
+    const next = (this.rowWrites.get(id) ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => this.deps.db.execSession.update({ where: { id }, data }));
+    this.rowWrites.set(id, next);
+    return next;
+  }
+
   private async persistEnd(session: ShellSession, end: SessionEnd): Promise<void> {
-    this.live.delete(session.info.id);
     const { info } = session;
-    await this.deps.db.execSession.update({
-      where: { id: info.id },
-      data: {
-        status: end.status,
-        startedAt: end.startedAt,
-        endedAt: new Date(),
-        exitCode: end.exitCode,
-        bytesIn: Math.min(end.bytesIn, 2 ** 31 - 1),
-        bytesOut: Math.min(end.bytesOut, 2 ** 31 - 1),
-        recordingKey: end.recordingKey,
-        error: end.error,
-      },
+    await this.writeRow(info.id, {
+      status: end.status,
+      startedAt: end.startedAt,
+      endedAt: new Date(),
+      exitCode: end.exitCode,
+      bytesIn: Math.min(end.bytesIn, 2 ** 31 - 1),
+      bytesOut: Math.min(end.bytesOut, 2 ** 31 - 1),
+      recordingKey: end.recordingKey,
+      error: end.error,
+    }).finally(() => {
+      this.live.delete(info.id);
+      this.rowWrites.delete(info.id);
     });
     // The shell's outcome joins the trail next to the shells.open that started it.
     await this.deps.audit.append({
@@ -190,14 +208,22 @@ export class ShellManager {
       hostId: info.hostId,
       hostName: info.hostName,
       target: info.containerId,
-      params: { sessionId: info.id, cmd: info.command, exitCode: end.exitCode, bytesIn: end.bytesIn, bytesOut: end.bytesOut },
+      params: {
+        sessionId: info.id,
+        cmd: info.command,
+        exitCode: end.exitCode,
+        bytesIn: end.bytesIn,
+        bytesOut: end.bytesOut,
+      },
       result: end.status === 'ended' ? 'ok' : 'error',
       error: end.error,
     });
   }
 
   async endForHost(hostId: string, reason: string): Promise<void> {
-    await Promise.all([...this.live.values()].filter((s) => s.info.hostId === hostId).map((s) => s.end({ error: reason })));
+    await Promise.all(
+      [...this.live.values()].filter((s) => s.info.hostId === hostId).map((s) => s.end({ error: reason })),
+    );
   }
 
   async shutdown(): Promise<void> {

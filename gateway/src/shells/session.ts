@@ -80,6 +80,10 @@ export class ShellSession {
     this.rows = size.rows;
   }
 
+  get started(): Date | null {
+    return this.startedAt;
+  }
+
   /** Creates the exec, opens the recording, starts the exec hijacked and binds the browser. */
   async start(ws: WebSocket): Promise<void> {
     const { hosts, recordings } = this.deps;
@@ -115,9 +119,13 @@ export class ShellSession {
       );
       await this.recorder.start();
       const exec = this.exec;
-      this.stream = (await hosts.call(info.hostId, () => exec.start({ hijack: true, stdin: true, Detach: false, Tty: true }), {
-        timeoutMs: null,
-      })) as Duplex;
+      this.stream = (await hosts.call(
+        info.hostId,
+        () => exec.start({ hijack: true, stdin: true, Detach: false, Tty: true }),
+        {
+          timeoutMs: null,
+        },
+      )) as Duplex;
     } catch (err) {
       await this.end({ error: (err as Error).message });
       throw err;
@@ -197,7 +205,10 @@ export class ShellSession {
     if (this.state === 'ended' || this.state === 'starting') return;
     this.state = 'detached';
     this.deps.onState(this, 'detached');
-    this.graceTimer = setTimeout(() => void this.end({ error: 'browser did not reattach within the grace period' }), this.deps.timings.graceMs);
+    this.graceTimer = setTimeout(
+      () => void this.end({ error: 'browser did not reattach within the grace period' }),
+      this.deps.timings.graceMs,
+    );
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
@@ -315,11 +326,6 @@ export class ShellSession {
         .catch(() => null);
     }
     const error = reason.error ?? this.recorder?.failed?.message ?? null;
-    if (error) this.sendControl({ type: 'error', message: error });
-    if (exitCode !== null) this.sendControl({ type: 'exit', code: exitCode });
-    const ws = this.ws;
-    this.unbindSocket();
-    ws?.close(error ? 1011 : 1000, error ? 'shell ended' : 'exited');
     this.stream?.removeAllListeners('data');
     this.stream?.destroy();
     await this.recorder?.close().catch(() => {});
@@ -332,7 +338,15 @@ export class ShellSession {
       startedAt: this.startedAt,
       recordingKey: this.recorder ? this.recordingKey : null,
     };
-    await this.deps.onEnd(this, end).catch((err: Error) => this.deps.log.error({ err: err.message }, 'persisting shell end failed'));
+    // Persisted before the browser hears of it, so whatever it asks next sees the outcome.
+    await this.deps
+      .onEnd(this, end)
+      .catch((err: Error) => this.deps.log.error({ err: err.message }, 'persisting shell end failed'));
+    if (error) this.sendControl({ type: 'error', message: error });
+    if (exitCode !== null) this.sendControl({ type: 'exit', code: exitCode });
+    const ws = this.ws;
+    this.unbindSocket();
+    ws?.close(error ? 1011 : 1000, error ? 'shell ended' : 'exited');
     return end;
   }
 }

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GENESIS_HASH } from '../../src/audit/chain.js';
 import { AuditLog } from '../../src/audit/log.js';
-import { provider } from '../support/gateway.js';
 import { openTestDatabase } from '../support/db.js';
+import { provider } from '../support/gateway.js';
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
 let audit: AuditLog;
@@ -40,7 +40,10 @@ describe(`audit log (${provider})`, () => {
   });
 
   it('never stores secrets in parameters', async () => {
-    const e = await audit.append({ ...entry(1), params: { password: 'hunter2hunter2', env: ['DB_PASSWORD=s3cret', 'MODE=x'], nested: { token: 'abc' } } });
+    const e = await audit.append({
+      ...entry(1),
+      params: { password: 'hunter2hunter2', env: ['DB_PASSWORD=s3cret', 'MODE=x'], nested: { token: 'abc' } },
+    });
     expect(e.params).not.toContain('hunter2');
     expect(e.params).not.toContain('s3cret');
     expect(e.params).not.toContain('abc');

@@ -34,7 +34,10 @@ beforeAll(async () => {
       cb();
     },
   });
-  t = await startTestGateway({ logger: createLogger({ level: 'trace', destination: sink }), limiter: { maxFailures: 3 } });
+  t = await startTestGateway({
+    logger: createLogger({ level: 'trace', destination: sink }),
+    limiter: { maxFailures: 3 },
+  });
   await t.user('alice');
 });
 afterAll(() => t?.close());
@@ -86,7 +89,10 @@ describe(`HTTP authentication (${provider})`, () => {
     await t.user('bob');
     expect((await login('bob', TEST_PASSWORD)).res.status).toBe(200);
     await t.services.audit.flush();
-    const attempts = await t.services.db.auditEvent.findMany({ where: { action: 'auth.login', actorName: 'alice' }, orderBy: { seq: 'asc' } });
+    const attempts = await t.services.db.auditEvent.findMany({
+      where: { action: 'auth.login', actorName: 'alice' },
+      orderBy: { seq: 'asc' },
+    });
     expect(attempts.map((a) => a.result)).toEqual(['ok', 'ok', 'error', 'error', 'error', 'error']);
     expect(attempts.at(-1)!.error).toMatch(/RATE_LIMITED/);
     expect(attempts.every((a) => a.clientIp === '127.0.0.1' && !a.params.includes('wrong-'))).toBe(true);
@@ -100,7 +106,9 @@ describe(`HTTP authentication (${provider})`, () => {
     expect(row!.tokenHash).toBe(sha256(created.token));
     expect(JSON.stringify(row)).not.toContain(created.token);
     expect((await carol.client.tokens.list.query()).find((x) => x.id === created.id)).not.toHaveProperty('token');
-    const me = async () => (await json(await fetch(`${t.url}/trpc/auth.me`, { headers: { authorization: `Bearer ${created.token}` } }))).result.data.user;
+    const me = async () =>
+      (await json(await fetch(`${t.url}/trpc/auth.me`, { headers: { authorization: `Bearer ${created.token}` } })))
+        .result.data.user;
     expect((await me())?.username).toBe('carol');
     await carol.client.tokens.revoke.mutate({ tokenId: created.id });
     expect(await me()).toBeNull();
@@ -113,9 +121,17 @@ describe(`HTTP authentication (${provider})`, () => {
     const cookie = `berth_session=${value}`;
     const blocked = await fetch(`${t.url}/trpc/hosts.list`, { headers: { cookie } });
     expect((await json(blocked)).error.data.berthCode).toBe('PASSWORD_CHANGE_REQUIRED');
-    const weak = await post('auth.changePassword', { currentPassword: made.oneTimePassword, newPassword: 'short' }, { cookie });
+    const weak = await post(
+      'auth.changePassword',
+      { currentPassword: made.oneTimePassword, newPassword: 'short' },
+      { cookie },
+    );
     expect((await json(weak)).error.data.berthCode).toBe('PASSWORD_WEAK');
-    const changed = await post('auth.changePassword', { currentPassword: made.oneTimePassword, newPassword: 'a much longer password' }, { cookie });
+    const changed = await post(
+      'auth.changePassword',
+      { currentPassword: made.oneTimePassword, newPassword: 'a much longer password' },
+      { cookie },
+    );
     expect(changed.status).toBe(200);
     expect((await fetch(`${t.url}/trpc/hosts.list`, { headers: { cookie } })).status).toBe(200);
   });

@@ -20,7 +20,8 @@ let databaseUrl: string | undefined;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  if (!existsSync(join(gatewayDir, 'dist/cli/main.js'))) throw new Error('build the gateway first: npm run build -w gateway');
+  if (!existsSync(join(gatewayDir, 'dist/cli/main.js')))
+    throw new Error('build the gateway first: npm run build -w gateway');
   dataDir = await mkdtemp(join(tmpdir(), 'berth-cli-'));
   if (provider === 'postgresql') {
     const base = inject('postgresUrl')!;
@@ -30,7 +31,11 @@ beforeAll(async () => {
     await client.end();
     databaseUrl = base.replace(/\/[^/]*$/, `/cli_${process.pid}`);
   }
-  env = { ...process.env, BERTH_LOG_LEVEL: 'debug', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATABASE_URL: '' }) };
+  env = {
+    ...process.env,
+    BERTH_LOG_LEVEL: 'debug',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATABASE_URL: '' }),
+  };
 });
 afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -43,7 +48,12 @@ function cli(...args: string[]) {
   );
 }
 
-async function serve(): Promise<{ proc: ChildProcess; url: string; output: () => string; stop(): Promise<number | null> }> {
+async function serve(): Promise<{
+  proc: ChildProcess;
+  url: string;
+  output: () => string;
+  stop(): Promise<number | null>;
+}> {
   const proc = spawn(process.execPath, [BIN, 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], { env });
   let output = '';
   proc.stdout!.on('data', (d) => {
@@ -103,7 +113,7 @@ describe(`berth-gateway CLI (${provider})`, () => {
     const again = await serve();
     expect(again.output()).not.toContain('admin password');
     expect(await again.stop()).toBe(0);
-  });
+  }, 240_000);
 
   it('users create / reset-password print one-time passwords that work', async () => {
     const created = await cli('users', 'create', 'bob');
@@ -120,7 +130,7 @@ describe(`berth-gateway CLI (${provider})`, () => {
       await gw.stop();
     }
     expect((await cli('users', 'create', 'bob')).code).toBe(1);
-  });
+  }, 240_000);
 
   it('audit verify: exits 0 on an intact chain and 1 naming the first broken event', async () => {
     const ok = await cli('audit', 'verify');
@@ -135,5 +145,5 @@ describe(`berth-gateway CLI (${provider})`, () => {
     const broken = await cli('audit', 'verify');
     expect(broken.code).toBe(1);
     expect(broken.stdout).toContain(`BROKEN at event id ${second.id} (seq 2)`);
-  });
+  }, 240_000);
 });

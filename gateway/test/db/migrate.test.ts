@@ -5,6 +5,7 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { openDatabase } from '../../src/db/client.js';
 import {
   applyMigrations,
   diffDatabaseToSchema,
@@ -14,7 +15,6 @@ import {
   readMigrations,
   schemaFor,
 } from '../../src/db/migrate.js';
-import { openDatabase } from '../../src/db/client.js';
 import { provider } from '../support/gateway.js';
 
 let tmp: string;
@@ -50,7 +50,8 @@ describe(`migrations (${provider})`, () => {
       }
     }
     // The same migrations exist for both providers, by name.
-    const names = (p: 'sqlite' | 'postgresql') => readMigrations(migrationsDir(p)).migrationDirectories.map((m) => m.path.split('/').pop());
+    const names = (p: 'sqlite' | 'postgresql') =>
+      readMigrations(migrationsDir(p)).migrationDirectories.map((m) => m.path.split('/').pop());
     expect(names('postgresql')).toEqual(names('sqlite'));
   });
 

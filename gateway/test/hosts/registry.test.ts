@@ -1,7 +1,8 @@
 // A host that dies or hangs mid-test answers with a clear error within 2 s, and never slows
 // calls to the other host.
-import { createServer, type Server } from 'node:net';
+
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,8 +43,18 @@ beforeAll(async () => {
   const all = (role: 'viewer' | 'operator') => [hostA, hostB, hostHung].map((hostId) => ({ hostId, role }));
   viewer = await t.user('viewer', all('viewer'));
   op = await t.user('op', all('operator'));
-  await op.client.containers.create.mutate({ hostId: hostA, image: BUSYBOX_IMAGE, cmd: ['sleep', '600'], name: 'on-a' });
-  await op.client.containers.create.mutate({ hostId: hostB, image: BUSYBOX_IMAGE, cmd: ['sleep', '600'], name: 'on-b' });
+  await op.client.containers.create.mutate({
+    hostId: hostA,
+    image: BUSYBOX_IMAGE,
+    cmd: ['sleep', '600'],
+    name: 'on-a',
+  });
+  await op.client.containers.create.mutate({
+    hostId: hostB,
+    image: BUSYBOX_IMAGE,
+    cmd: ['sleep', '600'],
+    name: 'on-b',
+  });
 });
 
 afterAll(async () => {
@@ -108,7 +119,12 @@ describe(`host failures (${provider})`, () => {
     expect(byName.bravo!.containers.map((c) => c.name)).toContain('on-b');
 
     // Mutations on the live host still work.
-    const created = await op.client.containers.create.mutate({ hostId: hostB, image: BUSYBOX_IMAGE, cmd: ['true'], start: false });
+    const created = await op.client.containers.create.mutate({
+      hostId: hostB,
+      image: BUSYBOX_IMAGE,
+      cmd: ['true'],
+      start: false,
+    });
     await op.client.containers.remove.mutate({ hostId: hostB, id: created.id });
 
     // The failed stop is in the audit trail with its error.

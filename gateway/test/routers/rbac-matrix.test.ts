@@ -74,7 +74,14 @@ const POLICY: Record<string, [Rule, (ids: Ids) => unknown]> = {
 
 type Who = 'anonymous' | 'no-role' | 'viewer' | 'operator' | 'host-admin' | 'gateway-admin';
 const WHO: Who[] = ['anonymous', 'no-role', 'viewer', 'operator', 'host-admin', 'gateway-admin'];
-const RANK: Record<Who, number> = { anonymous: -2, 'no-role': -1, viewer: 0, operator: 1, 'host-admin': 2, 'gateway-admin': 3 };
+const RANK: Record<Who, number> = {
+  anonymous: -2,
+  'no-role': -1,
+  viewer: 0,
+  operator: 1,
+  'host-admin': 2,
+  'gateway-admin': 3,
+};
 const ROLE_RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 
 function ruleOf(access: Access | undefined): Rule | undefined {
@@ -96,17 +103,29 @@ const DENIALS = new Set(['NOT_SIGNED_IN', 'ADMIN_REQUIRED', 'ROLE_REQUIRED', 'PA
 
 function denialCode(err: unknown): string | null {
   if (err instanceof BerthError && DENIALS.has(err.berthCode)) return err.berthCode;
-  if (err instanceof TRPCError && (err.code === 'UNAUTHORIZED' || err.code === 'FORBIDDEN') && !(err instanceof BerthError)) {
+  if (
+    err instanceof TRPCError &&
+    (err.code === 'UNAUTHORIZED' || err.code === 'FORBIDDEN') &&
+    !(err instanceof BerthError)
+  ) {
     return err.code;
   }
   return null;
 }
 
 // tRPC keeps a flat map of every procedure by path.
-const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { type: string; meta?: { access?: Access } } }>);
+const procedures = Object.entries(
+  appRouter._def.procedures as unknown as Record<string, { _def: { type: string; meta?: { access?: Access } } }>,
+);
 
-async function call(caller: Caller, path: string, input: unknown): Promise<{ ok: true } | { ok: false; error: unknown }> {
-  const fn = path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], caller) as (i: unknown) => Promise<unknown>;
+async function call(
+  caller: Caller,
+  path: string,
+  input: unknown,
+): Promise<{ ok: true } | { ok: false; error: unknown }> {
+  const fn = path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], caller) as (
+    i: unknown,
+  ) => Promise<unknown>;
   try {
     const result = await fn(input);
     // A subscription that was allowed hands back its stream; close it.
@@ -150,26 +169,36 @@ describe(`RBAC matrix (${provider})`, () => {
     for (const [path, proc] of procedures) expect(ruleOf(proc._def.meta?.access), path).toBe(POLICY[path]![0]);
   });
 
-  it.each(procedures.map(([path]) => path))('%s: no role below the rule succeeds; every role at or above it gets in', async (path) => {
-    const proc = procedures.find(([p]) => p === path)![1];
-    const rule = POLICY[path]![0];
-    for (const who of WHO) {
-      const before = await t.services.db.auditEvent.count();
-      const result = await call(callers[who], path, POLICY[path]![1]({ ...ids, tag: `${who}-${path}`.replace(/[^a-z0-9-]/gi, '-') }));
-      const expected = allowed(rule, who);
-      if (!expected) {
-        expect(result.ok, `${who} must not succeed at ${path}`).toBe(false);
-        expect(denialCode((result as { error: unknown }).error), `${who} at ${path}: ${String((result as { error: Error }).error)}`).not.toBeNull();
-      } else if (!result.ok) {
-        expect(denialCode(result.error), `${who} should be let into ${path}: ${String(result.error)}`).toBeNull();
+  it.each(procedures.map(([path]) => path))(
+    '%s: no role below the rule succeeds; every role at or above it gets in',
+    async (path) => {
+      const proc = procedures.find(([p]) => p === path)![1];
+      const rule = POLICY[path]![0];
+      for (const who of WHO) {
+        const before = await t.services.db.auditEvent.count();
+        const result = await call(
+          callers[who],
+          path,
+          POLICY[path]![1]({ ...ids, tag: `${who}-${path}`.replace(/[^a-z0-9-]/gi, '-') }),
+        );
+        const expected = allowed(rule, who);
+        if (!expected) {
+          expect(result.ok, `${who} must not succeed at ${path}`).toBe(false);
+          expect(
+            denialCode((result as { error: unknown }).error),
+            `${who} at ${path}: ${String((result as { error: Error }).error)}`,
+          ).not.toBeNull();
+        } else if (!result.ok) {
+          expect(denialCode(result.error), `${who} should be let into ${path}: ${String(result.error)}`).toBeNull();
+        }
+        if (proc._def.type === 'mutation') {
+          await t.services.audit.flush();
+          // Every mutation is audited, allowed or not, succeeded or not.
+          expect(await t.services.db.auditEvent.count(), `audit event for ${who} ${path}`).toBe(before + 1);
+        }
       }
-      if (proc._def.type === 'mutation') {
-        await t.services.audit.flush();
-        // Every mutation is audited, allowed or not, succeeded or not.
-        expect(await t.services.db.auditEvent.count(), `audit event for ${who} ${path}`).toBe(before + 1);
-      }
-    }
-  });
+    },
+  );
 
   it('a role on one host grants nothing on another', async () => {
     for (const [path] of procedures) {
@@ -185,7 +214,9 @@ describe(`RBAC matrix (${provider})`, () => {
 
   it('lists across hosts only those the caller holds a role on', async () => {
     const seen = async (who: Who) =>
-      ((await callers[who].containers.list({})) as { hosts: { hostName: string }[] }).hosts.map((h) => h.hostName).sort();
+      ((await callers[who].containers.list({})) as { hosts: { hostName: string }[] }).hosts
+        .map((h) => h.hostName)
+        .sort();
     expect(await seen('no-role')).toEqual([]);
     expect((await seen('viewer')).includes('host-b')).toBe(false);
     expect(await seen('gateway-admin')).toContain('host-b');

@@ -7,7 +7,26 @@ import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 
 const execFile = promisify(execFileCb);
-const APPLETS = ['sh', 'echo', 'cat', 'sleep', 'ls', 'id', 'env', 'printf', 'head', 'yes', 'dd', 'seq', 'stty', 'true', 'false', 'tty', 'kill', 'read'];
+const APPLETS = [
+  'sh',
+  'echo',
+  'cat',
+  'sleep',
+  'ls',
+  'id',
+  'env',
+  'printf',
+  'head',
+  'yes',
+  'dd',
+  'seq',
+  'stty',
+  'true',
+  'false',
+  'tty',
+  'kill',
+  'read',
+];
 export const BUSYBOX_IMAGE = 'berth-test/busybox:latest';
 
 /** Builds the rootfs once and returns a function producing a fresh tar stream of it each time. */

@@ -29,7 +29,12 @@ const execFile = promisify(execFileCb);
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BERTHD = join(REPO_ROOT, 'engine/bin/berthd');
 
-async function waitFor(fn: () => Promise<unknown>, timeoutMs: number, what: string, proc?: ChildProcess): Promise<void> {
+async function waitFor(
+  fn: () => Promise<unknown>,
+  timeoutMs: number,
+  what: string,
+  proc?: ChildProcess,
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < until) {
@@ -94,7 +99,10 @@ async function loadBusybox(docker: Dockerode): Promise<void> {
   const rootfs = await busyboxRootfs();
   try {
     const [repo, tag] = BUSYBOX_IMAGE.split(':') as [string, string];
-    const progress = (await docker.importImage(rootfs.tar() as never, { repo, tag } as never)) as unknown as NodeJS.ReadableStream;
+    const progress = (await docker.importImage(
+      rootfs.tar() as never,
+      { repo, tag } as never,
+    )) as unknown as NodeJS.ReadableStream;
     await new Promise<void>((ok, fail) => {
       let failure = '';
       progress.on('data', (d: Buffer) => {
@@ -108,7 +116,13 @@ async function loadBusybox(docker: Dockerode): Promise<void> {
   }
 }
 
-function launch(kind: EngineKind, cmd: string, args: string[], dir: string, socketPath: string): EngineProcess & { proc: ChildProcess } {
+function launch(
+  kind: EngineKind,
+  cmd: string,
+  args: string[],
+  dir: string,
+  socketPath: string,
+): EngineProcess & { proc: ChildProcess } {
   const proc = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: false });
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => {
@@ -151,11 +165,16 @@ export async function startDockerd(extraArgs: string[] = []): Promise<EngineProc
     'dockerd',
     'dockerd',
     [
-      '--data-root', join(dir, 'root'),
-      '--exec-root', join(dir, 'exec'),
-      '--pidfile', join(dir, 'dockerd.pid'),
-      '--host', `unix://${socketPath}`,
-      '--bridge', 'none',
+      '--data-root',
+      join(dir, 'root'),
+      '--exec-root',
+      join(dir, 'exec'),
+      '--pidfile',
+      join(dir, 'dockerd.pid'),
+      '--host',
+      `unix://${socketPath}`,
+      '--bridge',
+      'none',
       '--iptables=false',
       '--ip-masq=false',
       ...extraArgs,
@@ -185,7 +204,13 @@ export async function startBerthd(extraArgs: string[] = []): Promise<EngineProce
   if (why) throw new Error(why);
   const dir = await mkdtemp('/tmp/bgw-berthd-');
   const socketPath = join(dir, 'berthd.sock');
-  const engine = launch('berthd', process.execPath, [BERTHD, '--data-root', join(dir, 'root'), '--host', `unix://${socketPath}`, ...extraArgs], dir, socketPath);
+  const engine = launch(
+    'berthd',
+    process.execPath,
+    [BERTHD, '--data-root', join(dir, 'root'), '--host', `unix://${socketPath}`, ...extraArgs],
+    dir,
+    socketPath,
+  );
   try {
     await waitFor(() => engine.docker.ping(), 30_000, 'berthd', engine.proc);
     await loadBusybox(engine.docker);

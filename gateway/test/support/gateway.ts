@@ -74,7 +74,10 @@ export function trpcClient(url: string, token?: string): TRPCClient<AppRouter> {
           EventSource,
           eventSourceOptions: {
             fetch: (input, init) =>
-              fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string> | undefined), ...headers } }),
+              fetch(input, {
+                ...init,
+                headers: { ...(init?.headers as Record<string, string> | undefined), ...headers },
+              }),
           },
         }),
         false: httpBatchLink({ url: `${url}/trpc`, headers }),
@@ -107,8 +110,14 @@ export async function startTestGateway(opts: Partial<GatewayOptions> = {}): Prom
   const { services } = gw;
   const { db } = services;
 
-  async function makeUser(name: string, grants: { hostId: string; role: Role }[] = [], isAdmin = false): Promise<TestUser> {
-    const user = await db.user.create({ data: { username: name, passwordHash: await hashPassword(TEST_PASSWORD), isAdmin } });
+  async function makeUser(
+    name: string,
+    grants: { hostId: string; role: Role }[] = [],
+    isAdmin = false,
+  ): Promise<TestUser> {
+    const user = await db.user.create({
+      data: { username: name, passwordHash: await hashPassword(TEST_PASSWORD), isAdmin },
+    });
     if (grants.length) {
       const team = await db.team.create({ data: { name: `team-${name}` } });
       await db.membership.create({ data: { teamId: team.id, userId: user.id } });
@@ -116,7 +125,14 @@ export async function startTestGateway(opts: Partial<GatewayOptions> = {}): Prom
     }
     const { token, id: tokenId } = await createApiToken(db, user.id, 'test', null);
     const sessionUser = { id: user.id, username: name, isAdmin, mustChangePassword: false };
-    return { id: user.id, username: name, token, isAdmin, client: trpcClient(gw.url, token), caller: callerFor(services, sessionUser, tokenId) };
+    return {
+      id: user.id,
+      username: name,
+      token,
+      isAdmin,
+      client: trpcClient(gw.url, token),
+      caller: callerFor(services, sessionUser, tokenId),
+    };
   }
 
   const admin = await makeUser('root', [], true);

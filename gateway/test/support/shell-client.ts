@@ -18,8 +18,7 @@ export class ShellClient {
       if (isBinary) {
         this.chunks.push(Buffer.from(data));
         this.text += this.decoder.write(data);
-      }
-      else this.controls.push(JSON.parse(data.toString()));
+      } else this.controls.push(JSON.parse(data.toString()));
       this.notify();
     });
     ws.on('ping', () => {
@@ -32,7 +31,11 @@ export class ShellClient {
     });
   }
 
-  static connect(baseUrl: string, query: Record<string, string>, headers: Record<string, string> = {}): Promise<ShellClient> {
+  static connect(
+    baseUrl: string,
+    query: Record<string, string>,
+    headers: Record<string, string> = {},
+  ): Promise<ShellClient> {
     const url = `${baseUrl.replace(/^http/, 'ws')}/ws/shell?${new URLSearchParams(query)}`;
     const ws = new WebSocket(url, { headers });
     const client = new ShellClient(ws);
@@ -55,7 +58,10 @@ export class ShellClient {
     const deadline = Date.now() + timeoutMs;
     while (!check()) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; received: ${JSON.stringify(this.text.slice(-500))} controls: ${JSON.stringify(this.controls)}`);
+      if (left <= 0)
+        throw new Error(
+          `timed out waiting for ${what}; received: ${JSON.stringify(this.text.slice(-500))} controls: ${JSON.stringify(this.controls)}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.min(left, 200));
         this.waiters.push(() => {
@@ -66,8 +72,19 @@ export class ShellClient {
     }
   }
 
+  /** Waits for output matching `pattern` (which must not span more than 256 characters). */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void> {
-    return this.until(() => pattern.test(this.text), timeoutMs, String(pattern));
+    // Only new text (plus an overlap) is searched each time: outputs can be megabytes.
+    let from = 0;
+    return this.until(
+      () => {
+        const hit = pattern.test(this.text.slice(Math.max(0, from - 256)));
+        from = this.text.length;
+        return hit;
+      },
+      timeoutMs,
+      String(pattern),
+    );
   }
 
   waitControl(type: string, timeoutMs?: number) {

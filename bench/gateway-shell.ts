@@ -1,0 +1,114 @@
+/**
+ * Shell I/O through the gateway against the engine's own hijacked exec stream, on the same
+ * container: bulk output throughput (MB/s) and keystroke→echo round trip (p50/p99).
+ *
+ *   npm run build -w gateway && node_modules/.bin/jiti bench/gateway-shell.ts [--mb 50] [--keys 300]
+ *
+ * Targets: throughput ≥ 0.5× direct; echo p99 within 5 ms of direct.
+ */
+import type { Duplex } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { BUSYBOX_IMAGE, percentile, ShellClient, serveGateway, startDockerd } from './gateway-harness.js';
+
+const { values } = parseArgs({
+  options: { mb: { type: 'string', default: '50' }, keys: { type: 'string', default: '300' } },
+});
+const bytes = Number(values.mb) * 1024 * 1024;
+const keys = Number(values.keys);
+const command = `head -c ${bytes} /dev/zero | tr '\\0' x; echo; echo '<<END>>'`;
+
+const engine = await startDockerd();
+const gw = await serveGateway();
+try {
+  const host = await gw.client.hosts.add.mutate({ name: 'bench', url: engine.hostUrl });
+  const { id } = await gw.client.containers.create.mutate({
+    hostId: host.id,
+    image: BUSYBOX_IMAGE,
+    cmd: ['sleep', '3600'],
+  });
+
+  // Direct: the engine's hijacked exec stream, as the gateway itself reads it.
+  async function direct(): Promise<{ stream: Duplex; received: () => string; reset(): void }> {
+    const exec = await engine.docker
+      .getContainer(id)
+      .exec({ Cmd: ['/bin/sh'], AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: true });
+    const stream = (await exec.start({ hijack: true, stdin: true, Tty: true } as never)) as unknown as Duplex;
+    let text = '';
+    stream.on('data', (d: Buffer) => {
+      text += d.toString('latin1');
+      if (text.length > 1 << 20) text = text.slice(-4096);
+    });
+    return { stream, received: () => text, reset: () => (text = '') };
+  }
+  async function viaGateway(): Promise<ShellClient> {
+    const { ticket } = await gw.client.shells.open.mutate({ hostId: host.id, containerId: id, cmd: ['/bin/sh'] });
+    const c = await ShellClient.connect(gw.url, { ticket });
+    await c.waitControl('ready');
+    return c;
+  }
+  const until = async (check: () => boolean, ms = 120_000) => {
+    const end = Date.now() + ms;
+    while (!check()) {
+      if (Date.now() > end) throw new Error('timeout');
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  };
+
+  // Throughput
+  const d = await direct();
+  await new Promise((r) => setTimeout(r, 300));
+  d.reset();
+  let t0 = performance.now();
+  d.stream.write(`${command}\r`);
+  await until(() => /<<END>>\r\n/.test(d.received()));
+  const directMs = performance.now() - t0;
+
+  const g = await viaGateway();
+  await g.waitFor(/# /);
+  const before = g.bytes.length;
+  t0 = performance.now();
+  g.send(`${command}\r`);
+  await g.until(() => g.text.endsWith('<<END>>\r\n/ # ') || /<<END>>\r\n/.test(g.text.slice(-64)), 300_000);
+  const gatewayMs = performance.now() - t0;
+  const received = g.bytes.length - before;
+
+  // Echo round trip: one keystroke, wait for its echo.
+  async function rtt(send: (ch: string) => void, seen: () => string): Promise<number[]> {
+    const samples: number[] = [];
+    for (let i = 0; i < keys; i++) {
+      const ch = 'abcdefghijklmnopqrstuvwxyz'[i % 26]!;
+      const len = seen().length;
+      const start = performance.now();
+      send(ch);
+      await until(() => seen().length > len && seen().slice(len).includes(ch), 5000);
+      samples.push(performance.now() - start);
+      if (i % 40 === 39) {
+        send('\u0015'); // Ctrl-U: clear the line now and then
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    return samples.sort((a, b) => a - b);
+  }
+  const directRtt = await rtt(
+    (c) => d.stream.write(c),
+    () => d.received(),
+  );
+  const gatewayRtt = await rtt(
+    (c) => g.send(c),
+    () => g.text,
+  );
+
+  const mbps = (ms: number) => (bytes / 1024 / 1024 / (ms / 1000)).toFixed(1);
+  console.log(
+    `output ${values.mb} MB: direct ${directMs.toFixed(0)} ms (${mbps(directMs)} MB/s), gateway ${gatewayMs.toFixed(0)} ms (${mbps(gatewayMs)} MB/s, recorded), ratio ${(directMs / gatewayMs).toFixed(2)}× of direct; ${received} bytes delivered`,
+  );
+  console.log(
+    `echo RTT over ${keys} keys: direct p50 ${percentile(directRtt, 50).toFixed(2)} ms p99 ${percentile(directRtt, 99).toFixed(2)} ms; gateway p50 ${percentile(gatewayRtt, 50).toFixed(2)} ms p99 ${percentile(gatewayRtt, 99).toFixed(2)} ms`,
+  );
+  d.stream.end('exit\r');
+  g.send('exit\r');
+  await g.waitControl('exit').catch(() => {});
+} finally {
+  await gw.stop();
+  await engine.stop();
+}
