@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { EngineError } from '../errors.js';
 import { hostArchitecture } from '../images/blobs.js';
 import { familiarString, parseReference, splitReference } from '../images/reference.js';
 import type { ProgressFn } from '../images/types.js';
+import { unmount } from '../mount/mount.js';
 import { BuildCache } from './cache.js';
 import { BuildContext } from './context.js';
 import { BuildStepError } from './failure.js';
@@ -75,18 +77,40 @@ export class Builder {
   private readonly cache: BuildCache;
   private readonly mounts: BuildMounts;
   private readonly scratch: string;
+  private readonly mountRoot: string;
+  private recovered?: Promise<void>;
 
   constructor(private readonly host: BuildHost) {
     const dir = join(host.root, 'build');
     this.cache = new BuildCache(join(dir, 'cache.json'));
-    this.mounts = new BuildMounts(host, join(dir, 'mnt'));
+    this.mountRoot = join(dir, 'mnt');
+    this.mounts = new BuildMounts(host, this.mountRoot);
     this.scratch = join(dir, 'tmp');
+  }
+
+  /**
+   * What a build interrupted by a daemon crash left behind: mounts, scratch contexts and the
+   * builder's own snapshots (keys `build-…`). Done once, before the first build.
+   */
+  private recover(): Promise<void> {
+    this.recovered ??= (async () => {
+      for (const name of await readdir(this.mountRoot).catch(() => [] as string[])) {
+        await unmount(join(this.mountRoot, name), { lazy: true }).catch(() => undefined);
+        await rm(join(this.mountRoot, name), { recursive: true, force: true }).catch(() => undefined);
+      }
+      await rm(this.scratch, { recursive: true, force: true });
+      for (const snap of await this.host.snapshotter.list()) {
+        if (snap.kind !== 'committed' && snap.key.startsWith('build-')) await this.host.snapshotter.remove(snap.key).catch(() => undefined);
+      }
+    })().catch((err: unknown) => this.host.log.warn({ err }, 'cleaning up after interrupted builds failed'));
+    return this.recovered;
   }
 
   async build(source: Readable, query: URLSearchParams, registryConfig: string | undefined, progress: ProgressFn, signal: AbortSignal): Promise<void> {
     const opts = parseBuildOptions(query);
     checkPlatform(opts);
     const started = process.hrtime.bigint();
+    await this.recover();
     await this.cache.load();
     const ms = () => Number(process.hrtime.bigint() - started) / 1e6;
     const context = await BuildContext.receive(source, join(this.scratch, randomBytes(8).toString('hex')), opts.dockerfile, this.host.log);

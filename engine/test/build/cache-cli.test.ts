@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDaemon } from '../support/berthd.js';
@@ -104,9 +104,14 @@ describe('step cache', () => {
   });
 
   it('the cache index survives a daemon restart, and a removed image is a miss, not an error', async () => {
-    await d.kill('SIGTERM');
+    await d.kill('SIGKILL');
+    // what a build killed mid-way would leave: a scratch context and a mount point
+    mkdirSync(join(d.root, 'data', 'build', 'tmp', 'stale'), { recursive: true });
+    mkdirSync(join(d.root, 'data', 'build', 'mnt', 'build-stale'), { recursive: true });
     await d.start();
     const s = steps(buildOk(d, dir, ['-t', 'cached']));
+    expect(existsSync(join(d.root, 'data', 'build', 'tmp', 'stale'))).toBe(false);
+    expect(existsSync(join(d.root, 'data', 'build', 'mnt', 'build-stale'))).toBe(false);
     expect(s.slice(1).every((x) => x.cached)).toBe(true);
     const other = contextDir({ Dockerfile: 'FROM bb\nRUN echo gone > /f\n' });
     const id = builtId(buildOk(d, other, ['-t', 'gone']));
