@@ -38,10 +38,14 @@ CMD ["cat", "/srv/app/manifest.txt"]
 function makeContext(): string {
   const dir = mkdtempSync('/tmp/berth-bench-build-');
   writeFileSync(join(dir, 'Dockerfile'), DOCKERFILE);
-  writeFileSync(join(dir, 'requirements.txt'), Array.from({ length: 40 }, (_, i) => `package-${i}==1.${i}.0`).join('\n'));
+  writeFileSync(
+    join(dir, 'requirements.txt'),
+    Array.from({ length: 40 }, (_, i) => `package-${i}==1.${i}.0`).join('\n'),
+  );
   for (let d = 0; d < 10; d++) {
     mkdirSync(join(dir, 'src', `mod${d}`), { recursive: true });
-    for (let f = 0; f < 20; f++) writeFileSync(join(dir, 'src', `mod${d}`, `file${f}.txt`), `module ${d} file ${f}\n`.repeat(20));
+    for (let f = 0; f < 20; f++)
+      writeFileSync(join(dir, 'src', `mod${d}`, `file${f}.txt`), `module ${d} file ${f}\n`.repeat(20));
   }
   return dir;
 }
@@ -62,7 +66,11 @@ async function timed(host: string, args: string[]): Promise<{ time: number; out:
   return { time: seconds(t0), out };
 }
 
-async function measure(start: () => Promise<BenchDaemon>, rootfs: string, context: string): Promise<{ cold: number[]; cached: number[] }> {
+async function measure(
+  start: () => Promise<BenchDaemon>,
+  rootfs: string,
+  context: string,
+): Promise<{ cold: number[]; cached: number[] }> {
   const daemon = await start();
   const cold: number[] = [];
   const cached: number[] = [];
@@ -75,7 +83,8 @@ async function measure(start: () => Promise<BenchDaemon>, rootfs: string, contex
       if (c.out.includes('Using cache')) throw new Error(`${daemon.name}: the cold build used the cache`);
       cold.push(c.time);
       const h = await timed(daemon.host, ['build', '-t', 'bench', context]);
-      if ((h.out.match(/Using cache/g) ?? []).length !== 9) throw new Error(`${daemon.name}: the rebuild was not fully cached:\n${h.out}`);
+      if ((h.out.match(/Using cache/g) ?? []).length !== 9)
+        throw new Error(`${daemon.name}: the rebuild was not fully cached:\n${h.out}`);
       cached.push(h.time);
       process.stderr.write(`${daemon.name} run ${i + 1}: cold ${c.time.toFixed(2)} s, cached ${h.time.toFixed(2)} s\n`);
     }
@@ -97,7 +106,9 @@ try {
   rmSync(context, { recursive: true, force: true });
 }
 
-console.log(`docker build (classic builder), 10-step Dockerfile on debootstrap minbase bookworm, ${runs} runs, medians:`);
+console.log(
+  `docker build (classic builder), 10-step Dockerfile on debootstrap minbase bookworm, ${runs} runs, medians:`,
+);
 for (const [name, r] of Object.entries(results)) {
   console.log(`  ${name.padEnd(8)} cold ${median(r.cold).toFixed(2)} s   cached ${median(r.cached).toFixed(2)} s`);
 }
@@ -106,5 +117,7 @@ const d = results.dockerd;
 if (b && d) {
   const coldRatio = median(b.cold) / median(d.cold);
   const cachedRatio = median(b.cached) / median(d.cached);
-  console.log(`  ratio berthd/dockerd: cold ${coldRatio.toFixed(2)}× (target ≤ 1.0×), cached ${cachedRatio.toFixed(2)}× (target ≤ 0.5×)`);
+  console.log(
+    `  ratio berthd/dockerd: cold ${coldRatio.toFixed(2)}× (target ≤ 1.0×), cached ${cachedRatio.toFixed(2)}× (target ≤ 0.5×)`,
+  );
 }

@@ -34,7 +34,10 @@ function authResolver(header: string | undefined): (ref: string) => string | und
     } catch {
       return undefined;
     }
-    const keys = domain === 'docker.io' ? ['https://index.docker.io/v1/', 'docker.io', 'index.docker.io'] : [domain, `https://${domain}`, `http://${domain}`];
+    const keys =
+      domain === 'docker.io'
+        ? ['https://index.docker.io/v1/', 'docker.io', 'index.docker.io']
+        : [domain, `https://${domain}`, `http://${domain}`];
     for (const k of keys) {
       const auth = configs[k];
       if (auth) return Buffer.from(JSON.stringify(auth)).toString('base64url');
@@ -64,7 +67,10 @@ function checkPlatform(opts: BuildOptions): void {
   if (!opts.platform) return;
   const [os, arch] = opts.platform.toLowerCase().split('/');
   if (os !== 'linux' || (arch !== undefined && arch !== hostArchitecture())) {
-    throw new EngineError('BAD_PARAMETER', `platform ${opts.platform} is not supported: this daemon builds for linux/${hostArchitecture()}`);
+    throw new EngineError(
+      'BAD_PARAMETER',
+      `platform ${opts.platform} is not supported: this daemon builds for linux/${hostArchitecture()}`,
+    );
   }
 }
 
@@ -100,20 +106,32 @@ export class Builder {
       }
       await rm(this.scratch, { recursive: true, force: true });
       for (const snap of await this.host.snapshotter.list()) {
-        if (snap.kind !== 'committed' && snap.key.startsWith('build-')) await this.host.snapshotter.remove(snap.key).catch(() => undefined);
+        if (snap.kind !== 'committed' && snap.key.startsWith('build-'))
+          await this.host.snapshotter.remove(snap.key).catch(() => undefined);
       }
     })().catch((err: unknown) => this.host.log.warn({ err }, 'cleaning up after interrupted builds failed'));
     return this.recovered;
   }
 
-  async build(source: Readable, query: URLSearchParams, registryConfig: string | undefined, progress: ProgressFn, signal: AbortSignal): Promise<void> {
+  async build(
+    source: Readable,
+    query: URLSearchParams,
+    registryConfig: string | undefined,
+    progress: ProgressFn,
+    signal: AbortSignal,
+  ): Promise<void> {
     const opts = parseBuildOptions(query);
     checkPlatform(opts);
     const started = process.hrtime.bigint();
     await this.recover();
     await this.cache.load();
     const ms = () => Number(process.hrtime.bigint() - started) / 1e6;
-    const context = await BuildContext.receive(source, join(this.scratch, randomBytes(8).toString('hex')), opts.dockerfile, this.host.log);
+    const context = await BuildContext.receive(
+      source,
+      join(this.scratch, randomBytes(8).toString('hex')),
+      opts.dockerfile,
+      this.host.log,
+    );
     this.host.log.debug({ ms: ms() }, 'build context received');
     const out = new BuildOutput(progress, opts.quiet);
     let job: BuildJob | undefined;
@@ -128,7 +146,18 @@ export class Builder {
       }
       addLabelInstructions(stages, opts.labels);
       for (const w of plan.warnings) out.stderr(`${w}\n`);
-      job = new BuildJob(this.host, opts, context, this.cache, this.mounts, out, signal, dockerfile.name, authResolver(registryConfig), plan.escape);
+      job = new BuildJob(
+        this.host,
+        opts,
+        context,
+        this.cache,
+        this.mounts,
+        out,
+        signal,
+        dockerfile.name,
+        authResolver(registryConfig),
+        plan.escapeToken,
+      );
       const imageId = await job.run(plan, stages);
       this.host.log.debug({ ms: ms(), imageId }, 'build steps done');
       out.stdout(`Successfully built ${shortId(imageId)}\n`);
@@ -141,12 +170,16 @@ export class Builder {
       this.host.log.debug({ ms: ms() }, 'build tagged');
     } catch (err) {
       out.releaseHeld();
-      throw err instanceof BuildStepError || err instanceof EngineError ? err : new BuildStepError((err as Error).message ?? String(err));
+      throw err instanceof BuildStepError || err instanceof EngineError
+        ? err
+        : new BuildStepError((err as Error).message ?? String(err));
     } finally {
       if (job) await this.removeLeftovers(job, opts);
       await context.remove();
       this.host.log.debug({ ms: ms() }, 'build finished');
-      await this.cache.flush().catch((err: unknown) => this.host.log.warn({ err }, 'could not write the build cache index'));
+      await this.cache
+        .flush()
+        .catch((err: unknown) => this.host.log.warn({ err }, 'could not write the build cache index'));
     }
   }
 
@@ -154,7 +187,9 @@ export class Builder {
   private async removeLeftovers(job: BuildJob, opts: BuildOptions): Promise<void> {
     if (!opts.remove && !opts.forceRemove && !job.signal.aborted) return;
     for (const id of job.containers) {
-      await this.host.containers.remove(id, { force: true, volumes: true }).catch((err: unknown) => this.host.log.warn({ err, id }, 'could not remove a build container'));
+      await this.host.containers
+        .remove(id, { force: true, volumes: true })
+        .catch((err: unknown) => this.host.log.warn({ err, id }, 'could not remove a build container'));
     }
     job.containers.clear();
   }

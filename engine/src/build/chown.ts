@@ -23,13 +23,21 @@ export async function resolveChown(rootfs: string, spec: string): Promise<Identi
   if (uid === undefined) {
     const passwd = parsePasswd((await readInRoot(rootfs, 'etc/passwd')) ?? '');
     uid = passwd.find((e) => e.name === user)?.uid;
-    if (uid === undefined) throw new EngineError('BAD_PARAMETER', `unable to convert uid/gid chown string to host mapping: can't find uid for user ${user}: no such user: ${user}`);
+    if (uid === undefined)
+      throw new EngineError(
+        'BAD_PARAMETER',
+        `unable to convert uid/gid chown string to host mapping: can't find uid for user ${user}: no such user: ${user}`,
+      );
   }
   let gid = numeric(group);
   if (gid === undefined) {
     const groups = parseGroup((await readInRoot(rootfs, 'etc/group')) ?? '');
     gid = groups.find((g) => g.name === group)?.gid;
-    if (gid === undefined) throw new EngineError('BAD_PARAMETER', `unable to convert uid/gid chown string to host mapping: can't find gid for group ${group}: no such group: ${group}`);
+    if (gid === undefined)
+      throw new EngineError(
+        'BAD_PARAMETER',
+        `unable to convert uid/gid chown string to host mapping: can't find gid for group ${group}: no such group: ${group}`,
+      );
   }
   return { uid, gid };
 }

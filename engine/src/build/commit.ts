@@ -21,7 +21,18 @@ export interface CommitRequest {
 }
 
 /** The instructions `--change` accepts (moby's validCommitCommands). */
-const COMMIT_COMMANDS = new Set(['CMD', 'ENTRYPOINT', 'HEALTHCHECK', 'ENV', 'EXPOSE', 'LABEL', 'ONBUILD', 'USER', 'VOLUME', 'WORKDIR']);
+const COMMIT_COMMANDS = new Set([
+  'CMD',
+  'ENTRYPOINT',
+  'HEALTHCHECK',
+  'ENV',
+  'EXPOSE',
+  'LABEL',
+  'ONBUILD',
+  'USER',
+  'VOLUME',
+  'WORKDIR',
+]);
 
 function imageSection(c: ContainerConfig & { OnBuild?: string[] }): ImageConfigSection {
   const out: ImageConfigSection = {};
@@ -61,7 +72,8 @@ function mergeOver(user: ImageConfigSection, base: ImageConfigSection): ImageCon
   out.WorkingDir ||= base.WorkingDir;
   out.Volumes = { ...(base.Volumes ?? {}), ...(user.Volumes ?? {}) };
   out.StopSignal ||= base.StopSignal;
-  for (const k of ['ExposedPorts', 'Labels', 'Volumes'] as const) if (Object.keys(out[k] ?? {}).length === 0) delete out[k];
+  for (const k of ['ExposedPorts', 'Labels', 'Volumes'] as const)
+    if (Object.keys(out[k] ?? {}).length === 0) delete out[k];
   for (const k of Object.keys(out) as (keyof ImageConfigSection)[]) if (out[k] === undefined) delete out[k];
   return out;
 }
@@ -70,12 +82,13 @@ function mergeOver(user: ImageConfigSection, base: ImageConfigSection): ImageCon
 export function applyChangeLines(config: ImageConfigSection, changes: string[]): ImageConfigSection {
   const lines = changes.filter((c) => c.trim() !== '');
   if (lines.length === 0) return config;
-  const { escape, nodes } = parseDockerfile(lines.join('\n'));
+  const { escapeToken, nodes } = parseDockerfile(lines.join('\n'));
   const state: ConfigState = { config: structuredClone(config), cmdSet: false };
-  const lex = new ShellLex(escape);
+  const lex = new ShellLex(escapeToken);
   for (const node of nodes) {
-    if (!COMMIT_COMMANDS.has(node.keyword)) throw new EngineError('BAD_PARAMETER', `${node.keyword.toLowerCase()} is not a valid change command`);
-    applyConfigInstruction(parseInstruction(node, escape), state, lex, state.config.Env ?? []);
+    if (!COMMIT_COMMANDS.has(node.keyword))
+      throw new EngineError('BAD_PARAMETER', `${node.keyword.toLowerCase()} is not a valid change command`);
+    applyConfigInstruction(parseInstruction(node, escapeToken), state, lex, state.config.Env ?? []);
   }
   return state.config;
 }
@@ -115,7 +128,10 @@ export async function commitContainer(host: BuildHost, ref: string, req: CommitR
     );
     imageId = image.id;
   } finally {
-    if (pause) await host.containers.unpause(c.id).catch((err: unknown) => host.log.warn({ err, id: c.id }, 'unpause after commit failed'));
+    if (pause)
+      await host.containers
+        .unpause(c.id)
+        .catch((err: unknown) => host.log.warn({ err, id: c.id }, 'unpause after commit failed'));
   }
   host.publish?.('container', 'commit', c.id, {
     ...(c.config.Labels ?? {}),

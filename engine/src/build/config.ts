@@ -23,7 +23,9 @@ export interface ConfigChange {
 }
 
 const SIGNALS = new Set(
-  'ABRT ALRM BUS CHLD CLD CONT FPE HUP ILL INT IO IOT KILL PIPE POLL PROF PWR QUIT SEGV STKFLT STOP SYS TERM TRAP TSTP TTIN TTOU URG USR1 USR2 VTALRM WINCH XCPU XFSZ'.split(' '),
+  'ABRT ALRM BUS CHLD CLD CONT FPE HUP ILL INT IO IOT KILL PIPE POLL PROF PWR QUIT SEGV STKFLT STOP SYS TERM TRAP TSTP TTIN TTOU URG USR1 USR2 VTALRM WINCH XCPU XFSZ'.split(
+    ' ',
+  ),
 );
 
 /** Docker's signal.ParseSignal: a number, `SIGNAME`, `NAME`, or `RTMIN+n`/`RTMAX-n`. */
@@ -52,7 +54,9 @@ export function exposedPorts(spec: string): string[] {
 /** WORKDIR relative to the current one, cleaned (moby's normalizeWorkdir). */
 export function normalizeWorkdir(current: string | undefined, requested: string): string {
   if (requested === '') throw new EngineError('BAD_PARAMETER', 'cannot normalize nothing');
-  return posix.normalize(posix.isAbsolute(requested) ? requested : posix.join('/', current || '/', requested)).replace(/(.)\/+$/, '$1');
+  return posix
+    .normalize(posix.isAbsolute(requested) ? requested : posix.join('/', current || '/', requested))
+    .replace(/(.)\/+$/, '$1');
 }
 
 export function shellOf(config: ImageConfigSection): string[] {
@@ -147,7 +151,8 @@ export function applyConfigInstruction(
       return { comment: `ENTRYPOINT ${goQuoteSlice(cfg.Entrypoint)}` };
     case 'HEALTHCHECK': {
       const old = cfg.Healthcheck?.Test;
-      if (inst.cmd && old && old.length > 0 && old[0] !== 'NONE') note(`Note: overriding previous HEALTHCHECK: ${goSlice(old)}\n`);
+      if (inst.cmd && old && old.length > 0 && old[0] !== 'NONE')
+        note(`Note: overriding previous HEALTHCHECK: ${goSlice(old)}\n`);
       const hc: NonNullable<ImageConfigSection['Healthcheck']> & { StartInterval?: number } = inst.cmd
         ? { Test: inst.cmd.json ? ['CMD', ...inst.cmd.args] : ['CMD-SHELL', inst.cmd.line] }
         : { Test: ['NONE'] };

@@ -46,7 +46,10 @@ export class ContextIndex {
   private constructor(private readonly wanted: ReadonlySet<string>) {}
 
   /** Consume an uncompressed tar stream and index it; `wanted` names files whose content to keep. */
-  static async fromTar(source: AsyncIterable<Uint8Array>, wanted: ReadonlySet<string> = new Set()): Promise<ContextIndex> {
+  static async fromTar(
+    source: AsyncIterable<Uint8Array>,
+    wanted: ReadonlySet<string> = new Set(),
+  ): Promise<ContextIndex> {
     const index = new ContextIndex(wanted);
     const extract = tar.extract();
     // tar-stream's entry events rather than its async iterator: a context is many small
@@ -106,7 +109,11 @@ export class ContextIndex {
           }
           hash.update(target);
         }
-        this.entries.set(rel, { type: type === 'link' || type === 'contiguous-file' ? 'file' : type, linkname: h.linkname ?? '', digest: hash.digest('hex') });
+        this.entries.set(rel, {
+          type: type === 'link' || type === 'contiguous-file' ? 'file' : type,
+          linkname: h.linkname ?? '',
+          digest: hash.digest('hex'),
+        });
         for (let i = rel.lastIndexOf('/'); i > 0; i = rel.lastIndexOf('/', i - 1)) this.dirs.add(rel.slice(0, i));
         if (type === 'directory') this.dirs.add(rel);
       },
@@ -139,7 +146,12 @@ export class ContextIndex {
   /** What is at a (resolved) path: 'dir', 'file', 'symlink', 'other', or undefined. */
   kind(rel: string): 'dir' | 'file' | 'symlink' | 'other' | undefined {
     const e = this.entries.get(rel);
-    if (e) return e.type === 'directory' ? 'dir' : e.type === 'file' || e.type === 'symlink' ? (e.type as 'file' | 'symlink') : 'other';
+    if (e)
+      return e.type === 'directory'
+        ? 'dir'
+        : e.type === 'file' || e.type === 'symlink'
+          ? (e.type as 'file' | 'symlink')
+          : 'other';
     return this.dirs.has(rel) ? 'dir' : undefined;
   }
 
@@ -170,7 +182,9 @@ export class ContextIndex {
     const prefix = dir === '' ? '' : `${dir}/`;
     const excludedDirs: string[] = [];
     const picked: [string, string][] = [];
-    const keys = [...this.entries.keys()].filter((k) => k.startsWith(prefix)).sort((a, b) => (pathKey(a) < pathKey(b) ? -1 : 1));
+    const keys = [...this.entries.keys()]
+      .filter((k) => k.startsWith(prefix))
+      .sort((a, b) => (pathKey(a) < pathKey(b) ? -1 : 1));
     for (const key of keys) {
       if (filter) {
         if (!filter.descendExcluded && excludedDirs.some((d) => key.startsWith(`${d}/`))) continue;

@@ -45,13 +45,17 @@ export interface CopySource {
 /** A COPY/ADD source path, cleaned and kept inside its root (Docker's "forbidden path outside the build context"). */
 export function cleanSourcePath(raw: string): string {
   const norm = posix.normalize(raw);
-  if (norm === '..' || norm.startsWith('../')) throw new EngineError('BAD_PARAMETER', `forbidden path outside the build context: ${raw} ()`);
+  if (norm === '..' || norm.startsWith('../'))
+    throw new EngineError('BAD_PARAMETER', `forbidden path outside the build context: ${raw} ()`);
   const rel = posix.normalize(`/${raw}`).replace(/^\/+/, '');
   return rel === '' ? '.' : rel;
 }
 
 export function notFound(rel: string): EngineError {
-  return new EngineError('BAD_PARAMETER', `file not found in build context or excluded by .dockerignore: stat ${rel}: file does not exist`);
+  return new EngineError(
+    'BAD_PARAMETER',
+    `file not found in build context or excluded by .dockerignore: stat ${rel}: file does not exist`,
+  );
 }
 
 /**
@@ -124,12 +128,20 @@ export class BuildContext {
    * kept from the stream). Should the stream not index cleanly, it is extracted right away, so
    * a bad archive fails here, as it would in dockerd.
    */
-  static async receive(source: Readable | AsyncIterable<Uint8Array>, dir: string, dockerfile?: string, log?: Logger): Promise<BuildContext> {
+  static async receive(
+    source: Readable | AsyncIterable<Uint8Array>,
+    dir: string,
+    dockerfile?: string,
+    log?: Logger,
+  ): Promise<BuildContext> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const ctx = new BuildContext(dir, log);
     try {
       await ctx.store(terminated(source));
-      const wanted = new Set(['.dockerignore', ...(dockerfile ? [posix.normalize(dockerfile.replace(/^\/+/, ''))] : ['Dockerfile', 'dockerfile'])]);
+      const wanted = new Set([
+        '.dockerignore',
+        ...(dockerfile ? [posix.normalize(dockerfile.replace(/^\/+/, ''))] : ['Dockerfile', 'dockerfile']),
+      ]);
       const index = await ContextIndex.fromTar(ctx.read(), wanted).catch(() => undefined);
       if (index && !index.unsafe) ctx.index = index;
       else await ctx.materialize();
@@ -147,7 +159,9 @@ export class BuildContext {
     let size = 0;
     let file: ReturnType<typeof createWriteStream> | undefined;
     const write = (chunk: Buffer) =>
-      file!.write(chunk) ? undefined : new Promise<void>((resolve, reject) => file!.once('drain', resolve).once('error', reject));
+      file!.write(chunk)
+        ? undefined
+        : new Promise<void>((resolve, reject) => file!.once('drain', resolve).once('error', reject));
     for await (const chunk of tar) {
       if (!file) {
         chunks.push(chunk);
@@ -212,7 +226,8 @@ export class BuildContext {
     const candidates = name ? [name] : ['Dockerfile', 'dockerfile'];
     for (const c of candidates) {
       const rel = posix.normalize(c.replace(/^\/+/, ''));
-      if (rel === '..' || rel.startsWith('../')) throw new EngineError('BAD_PARAMETER', `the Dockerfile (${c}) must be within the build context`);
+      if (rel === '..' || rel.startsWith('../'))
+        throw new EngineError('BAD_PARAMETER', `the Dockerfile (${c}) must be within the build context`);
       const text = await this.readText(rel);
       if (text !== undefined) return { name: c, text };
     }
@@ -222,13 +237,16 @@ export class BuildContext {
   /** COPY/ADD sources, resolved on the index (no extraction needed) or on the extracted tree. */
   async sources(patterns: string[]): Promise<CopySource[]> {
     const isExcluded = (rel: string) => this.isExcluded(rel);
-    if (this.index) return resolveIndexedSources(this.index, this.root, patterns, isExcluded, this.ignore.hasExceptions);
+    if (this.index)
+      return resolveIndexedSources(this.index, this.root, patterns, isExcluded, this.ignore.hasExceptions);
     return resolveSources(this.root, patterns, isExcluded, this.ignore.hasExceptions);
   }
 
   /** Docker's source hash for the cache: `file:<hex>`/`dir:<hex>` for one source, `multi:<hex>` for several. */
   async digest(sources: CopySource[]): Promise<string> {
-    const parts = await Promise.all(sources.map(async (s) => `${s.isDir ? 'dir' : 'file'}:${await this.sourceDigest(s)}`));
+    const parts = await Promise.all(
+      sources.map(async (s) => `${s.isDir ? 'dir' : 'file'}:${await this.sourceDigest(s)}`),
+    );
     if (parts.length === 1) return parts[0]!;
     return `multi:${createHash('sha256').update(parts.join(',')).digest('hex')}`;
   }

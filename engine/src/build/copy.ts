@@ -1,7 +1,20 @@
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { chmod, chown, copyFile, lchown, lstat, lutimes, mkdir, open, readlink, rm, symlink, utimes } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import {
+  chmod,
+  chown,
+  copyFile,
+  lchown,
+  lstat,
+  lutimes,
+  mkdir,
+  open,
+  readlink,
+  rm,
+  symlink,
+  utimes,
+} from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { applyLayer } from '../archive/apply.js';
@@ -35,7 +48,12 @@ const COPY_CONCURRENCY = 16;
  * directory's entries inside the directory destination (as Docker untars there chrooted); the
  * last component of a written path is never followed: what is there is replaced.
  */
-export async function copySources(rootfs: string, dest: string, sources: CopySource[], opts: CopyOptions): Promise<void> {
+export async function copySources(
+  rootfs: string,
+  dest: string,
+  sources: CopySource[],
+  opts: CopyOptions,
+): Promise<void> {
   const dirDest = dest.endsWith('/');
   for (const src of sources) {
     const destPath = await resolveInScope(rootfs, dest);
@@ -73,7 +91,12 @@ async function mkdirAll(rootfs: string, path: string, owner: Identity): Promise<
   }
 }
 
-async function copyDirectory(rootfs: string, src: CopySource, destPath: string, identity: Identity | undefined): Promise<void> {
+async function copyDirectory(
+  rootfs: string,
+  src: CopySource,
+  destPath: string,
+  identity: Identity | undefined,
+): Promise<void> {
   const existed = await isDirectory(destPath);
   await mkdirAll(rootfs, destPath, ROOT);
   // the destination itself takes the chown only when this copy created it (moby's fixPermissions)
@@ -149,7 +172,10 @@ async function copyEntry(from: string, st: Stats, target: string, identity: Iden
 
 /** glibc's major()/minor() on a 64-bit dev_t. */
 function splitDev(rdev: bigint): [number, number] {
-  return [Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn)), Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn))];
+  return [
+    Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn)),
+    Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn)),
+  ];
 }
 
 type ArchiveFormat = 'tar' | 'compressed' | 'bzip2' | 'xz';
@@ -165,9 +191,12 @@ export async function archiveFormat(path: string): Promise<ArchiveFormat | undef
     await fh.close();
   }
   const bytes = head.subarray(0, n);
-  if (detectCompression(bytes) !== 'none') return (await firstBlockIsTar(path, 'compressed')) ? 'compressed' : undefined;
-  if (bytes.subarray(0, 3).toString('latin1') === 'BZh') return (await firstBlockIsTar(path, 'bzip2')) ? 'bzip2' : undefined;
-  if (bytes.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return (await firstBlockIsTar(path, 'xz')) ? 'xz' : undefined;
+  if (detectCompression(bytes) !== 'none')
+    return (await firstBlockIsTar(path, 'compressed')) ? 'compressed' : undefined;
+  if (bytes.subarray(0, 3).toString('latin1') === 'BZh')
+    return (await firstBlockIsTar(path, 'bzip2')) ? 'bzip2' : undefined;
+  if (bytes.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])))
+    return (await firstBlockIsTar(path, 'xz')) ? 'xz' : undefined;
   return isTarHeader(bytes) ? 'tar' : undefined;
 }
 
@@ -205,7 +234,11 @@ async function firstBlockIsTar(path: string, format: ArchiveFormat): Promise<boo
  * The archive's tar stream. gzip and zstd are decompressed by applyLayer itself; bzip2 and xz
  * (which ADD also accepts) have no Node decoder, so Debian's `bzip2`/`xz` decode them.
  */
-async function archiveStream(path: string, format: ArchiveFormat, decodeAll = false): Promise<AsyncIterable<Uint8Array>> {
+async function archiveStream(
+  path: string,
+  format: ArchiveFormat,
+  decodeAll = false,
+): Promise<AsyncIterable<Uint8Array>> {
   if (format === 'bzip2' || format === 'xz') return decodeWith(format === 'xz' ? 'xz' : 'bzip2', path);
   if (format === 'compressed' && decodeAll) return decompress(createReadStream(path));
   return createReadStream(path);
@@ -228,5 +261,9 @@ async function* decodeWith(program: string, path: string): AsyncGenerator<Uint8A
     if (!finished) child.kill();
   }
   const code = await exited;
-  if (code !== 0) throw new EngineError('INVALID_ARCHIVE', `${program} -d: ${Buffer.concat(stderr).toString().trim() || `exit ${code}`}`);
+  if (code !== 0)
+    throw new EngineError(
+      'INVALID_ARCHIVE',
+      `${program} -d: ${Buffer.concat(stderr).toString().trim() || `exit ${code}`}`,
+    );
 }

@@ -17,7 +17,7 @@ export interface DockerfileNode {
 }
 
 export interface ParsedDockerfile {
-  escape: string;
+  escapeToken: string;
   nodes: DockerfileNode[];
   warnings: string[];
 }
@@ -37,9 +37,9 @@ export function parseError(line: number, message: string): EngineError {
 export function parseDockerfile(text: string): ParsedDockerfile {
   const source = text.replace(/^\uFEFF/, '');
   const df = DockerfileParser.parse(source);
-  const escape = df.getEscapeCharacter();
+  const escapeToken = df.getEscapeCharacter();
   const lines = source.split(/\r?\n/);
-  const continuation = continuationRegex(escape);
+  const continuation = continuationRegex(escapeToken);
   const nodes: DockerfileNode[] = [];
   const warnings: string[] = [];
   for (const inst of df.getInstructions()) {
@@ -65,11 +65,11 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     }
     nodes.push(nodeFromLine(joined, start + 1, end + 1));
   }
-  return { escape, nodes, warnings };
+  return { escapeToken, nodes, warnings };
 }
 
-function continuationRegex(escape: string): RegExp {
-  return new RegExp(`${escape.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}[ \\t]*$`);
+function continuationRegex(escapeToken: string): RegExp {
+  return new RegExp(`${escapeToken.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}[ \\t]*$`);
 }
 
 /** Split one joined instruction line into keyword, flags and arguments (moby's splitCommand + extractBuilderFlags). */
@@ -117,7 +117,7 @@ function extractFlags(text: string): { flags: DockerfileNode['flags']; rest: str
  * Whitespace-separated words that keep their quotes and escapes (moby's parseWords), for
  * `ENV`/`LABEL`/`ARG`, whose parts are expanded and unquoted later by the shell lexer.
  */
-export function parseWords(rest: string, escape: string): string[] {
+export function parseWords(rest: string, escapeToken: string): string[] {
   const words: string[] = [];
   let word = '';
   let inWord = false;
@@ -127,7 +127,7 @@ export function parseWords(rest: string, escape: string): string[] {
     const ch = chars[i]!;
     if (quote) {
       if (ch === quote) quote = '';
-      else if (ch === escape && quote !== "'" && i + 1 < chars.length) {
+      else if (ch === escapeToken && quote !== "'" && i + 1 < chars.length) {
         word += ch;
         i++;
         word += chars[i];
@@ -144,7 +144,7 @@ export function parseWords(rest: string, escape: string): string[] {
     }
     inWord = true;
     if (ch === '"' || ch === "'") quote = ch;
-    if (ch === escape) {
+    if (ch === escapeToken) {
       if (i + 1 === chars.length) continue; // an escape at the very end is dropped
       word += ch;
       i++;

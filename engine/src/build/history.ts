@@ -6,7 +6,17 @@ import type { ImageConfigSection } from '../types/oci.js';
  * struct), so these helpers reproduce that formatting.
  */
 
-const GO_ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '"': '\\"', '\\': '\\\\' };
+const GO_ESCAPES: Record<string, string> = {
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\v': '\\v',
+  '"': '\\"',
+  '\\': '\\\\',
+};
 
 /** Go's strconv.Quote. */
 export function goQuote(s: string): string {
@@ -59,7 +69,10 @@ function trim(x: number): string {
 /** `fmt.Sprintf("%q", healthConfig)`: `&{["CMD-SHELL" "true"] "5s" "0s" "0s" "0s" '\x00'}`. */
 export function goHealthcheck(h: NonNullable<ImageConfigSection['Healthcheck']> & { StartInterval?: number }): string {
   const retries = h.Retries ?? 0;
-  const rune = retries < 0x20 || retries === 0x7f ? `'\\x${retries.toString(16).padStart(2, '0')}'` : `'${String.fromCodePoint(retries)}'`;
+  const rune =
+    retries < 0x20 || retries === 0x7f
+      ? `'\\x${retries.toString(16).padStart(2, '0')}'`
+      : `'${String.fromCodePoint(retries)}'`;
   const durations = [h.Interval, h.Timeout, h.StartPeriod, h.StartInterval].map((d) => goQuote(goDuration(d ?? 0)));
   return `&{${goQuoteSlice(h.Test)} ${durations.join(' ')} ${rune}}`;
 }

@@ -57,7 +57,11 @@ export function buildHost(d: BuildDaemon): BuildHost {
       get: (ref) => d.ctx.containers.get(ref),
       create: (body, name) => l.create(body, name),
       attachOutput: (id, output) =>
-        d.attach.attach(d.ctx.containers.get(id), { stream: true, logs: false, stdin: false, stdout: true, stderr: true }, { input: null, output }),
+        d.attach.attach(
+          d.ctx.containers.get(id),
+          { stream: true, logs: false, stdin: false, stdout: true, stderr: true },
+          { input: null, output },
+        ),
       start: (id) => l.start(id),
       wait: (id, condition) => l.wait(id, condition),
       kill: (id, signal) => l.kill(id, signal),
@@ -68,7 +72,9 @@ export function buildHost(d: BuildDaemon): BuildHost {
     publish: (type, action, id, attributes) => d.ctx.events.publish(type as 'container', action, id, attributes),
   };
   const ops = d.imageOps;
-  if (ops) host.pull = (ref, registryAuth, progress, signal) => ops.imagePull(ref, registryAuth ? { registryAuth } : {}, progress, signal);
+  if (ops)
+    host.pull = (ref, registryAuth, progress, signal) =>
+      ops.imagePull(ref, registryAuth ? { registryAuth } : {}, progress, signal);
   return host;
 }
 
@@ -79,7 +85,13 @@ const builders = new WeakMap<object, { builder: Builder; host: BuildHost }>();
  * Builder per daemon, so concurrent builds share the step cache.
  */
 export function buildBackend(d: BuildDaemon): {
-  build(context: Readable, query: URLSearchParams, registryConfig: string | undefined, progress: ProgressFn, signal: AbortSignal): Promise<void>;
+  build(
+    context: Readable,
+    query: URLSearchParams,
+    registryConfig: string | undefined,
+    progress: ProgressFn,
+    signal: AbortSignal,
+  ): Promise<void>;
   containerCommit(ref: string, opts: CommitRequest): Promise<{ Id: string }>;
 } {
   let entry = builders.get(d);
@@ -90,7 +102,8 @@ export function buildBackend(d: BuildDaemon): {
   }
   const { builder, host } = entry;
   return {
-    build: (context, query, registryConfig, progress, signal) => builder.build(context, query, registryConfig, progress, signal),
+    build: (context, query, registryConfig, progress, signal) =>
+      builder.build(context, query, registryConfig, progress, signal),
     containerCommit: (ref, opts) => commitContainer(host, ref, opts),
   };
 }

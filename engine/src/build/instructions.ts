@@ -82,7 +82,17 @@ const FLAGS: Record<string, string[]> = {
   ADD: ['chown'],
   HEALTHCHECK: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
 };
-const BUILDKIT_FLAGS = new Set(['mount', 'network', 'security', 'chmod', 'link', 'checksum', 'keep-git-dir', 'parents', 'exclude']);
+const BUILDKIT_FLAGS = new Set([
+  'mount',
+  'network',
+  'security',
+  'chmod',
+  'link',
+  'checksum',
+  'keep-git-dir',
+  'parents',
+  'exclude',
+]);
 
 function flagsOf(node: DockerfileNode): Map<string, string> {
   const allowed = FLAGS[node.keyword] ?? [];
@@ -90,7 +100,10 @@ function flagsOf(node: DockerfileNode): Map<string, string> {
   for (const f of node.flags) {
     if (!allowed.includes(f.name)) {
       if (BUILDKIT_FLAGS.has(f.name)) {
-        throw parseError(node.line, `the --${f.name} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`);
+        throw parseError(
+          node.line,
+          `the --${f.name} option requires BuildKit. Refer to https://docs.docker.com/go/buildkit/ to learn how to build images with BuildKit enabled`,
+        );
       }
       throw parseError(node.line, `unknown flag: ${f.name}`);
     }
@@ -128,8 +141,8 @@ function whitespaceList(rest: string): string[] {
 }
 
 /** `ENV`/`LABEL`: `k=v k2="v 2"`, or the old `k some value` (one pair, value = rest of the line). */
-function keyValues(node: DockerfileNode, escape: string): { key: string; value: string }[] {
-  const words = parseWords(node.rest, escape);
+function keyValues(node: DockerfileNode, escapeToken: string): { key: string; value: string }[] {
+  const words = parseWords(node.rest, escapeToken);
   const name = node.keyword;
   if (words.length === 0) throw parseError(node.line, `${name} requires at least one argument`);
   if (!words[0]!.includes('=')) {
@@ -145,7 +158,16 @@ function keyValues(node: DockerfileNode, escape: string): { key: string; value: 
   });
 }
 
-const GO_DURATION_UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const GO_DURATION_UNITS: Record<string, number> = {
+  ns: 1,
+  us: 1e3,
+  µs: 1e3,
+  μs: 1e3,
+  ms: 1e6,
+  s: 1e9,
+  m: 60e9,
+  h: 3600e9,
+};
 
 /** Go's time.ParseDuration, in nanoseconds. */
 export function parseGoDuration(text: string): number {
@@ -176,7 +198,8 @@ function healthcheck(node: DockerfileNode): HealthcheckInstruction {
   }
   if (type !== 'CMD') throw parseError(node.line, `Unknown type "${type}" in HEALTHCHECK (try CMD)`);
   const cmd = commandForm(args, node.line);
-  if ((cmd.json && cmd.args.length === 0) || (!cmd.json && cmd.line === '')) throw parseError(node.line, 'Missing command after HEALTHCHECK CMD');
+  if ((cmd.json && cmd.args.length === 0) || (!cmd.json && cmd.line === ''))
+    throw parseError(node.line, 'Missing command after HEALTHCHECK CMD');
   const out: HealthcheckInstruction = { kind: 'HEALTHCHECK', node, cmd };
   const durations = [
     ['interval', 'interval'],
@@ -207,7 +230,7 @@ function healthcheck(node: DockerfileNode): HealthcheckInstruction {
 }
 
 /** Interpret one node's arguments with the classic builder's rules for its keyword. */
-export function parseInstruction(node: DockerfileNode, escape: string): Instruction {
+export function parseInstruction(node: DockerfileNode, escapeToken: string): Instruction {
   const { keyword: kw, line, rest } = node;
   switch (kw) {
     case 'FROM': {
@@ -217,7 +240,10 @@ export function parseInstruction(node: DockerfileNode, escape: string): Instruct
       if (words.length === 3 && words[1]!.toLowerCase() === 'as') {
         stage = words[2]!.toLowerCase();
         if (!/^[a-z][a-z0-9-_.]*$/.test(stage)) {
-          throw parseError(line, `invalid name for build stage: "${words[2]}", name can't start with a number or contain symbols`);
+          throw parseError(
+            line,
+            `invalid name for build stage: "${words[2]}", name can't start with a number or contain symbols`,
+          );
         }
       } else if (words.length !== 1) {
         throw parseError(line, 'FROM requires either one or three arguments');
@@ -236,7 +262,11 @@ export function parseInstruction(node: DockerfileNode, escape: string): Instruct
     case 'ADD': {
       const flags = flagsOf(node);
       const words = jsonArray(rest, line) ?? whitespaceList(rest);
-      if (words.length < 2) throw parseError(line, `${kw} requires at least two arguments, but only one was provided. Destination could not be determined.`);
+      if (words.length < 2)
+        throw parseError(
+          line,
+          `${kw} requires at least two arguments, but only one was provided. Destination could not be determined.`,
+        );
       const out: CopyInstruction = { kind: kw, node, sources: words.slice(0, -1), dest: words[words.length - 1]! };
       const chown = flags.get('chown');
       if (chown) out.chown = chown;
@@ -247,10 +277,10 @@ export function parseInstruction(node: DockerfileNode, escape: string): Instruct
     case 'ENV':
     case 'LABEL':
       flagsOf(node);
-      return { kind: kw, node, pairs: keyValues(node, escape) };
+      return { kind: kw, node, pairs: keyValues(node, escapeToken) };
     case 'ARG': {
       flagsOf(node);
-      const words = parseWords(rest, escape);
+      const words = parseWords(rest, escapeToken);
       if (words.length === 0) throw parseError(line, 'ARG requires at least one argument');
       const args = words.map((w) => {
         const eq = w.indexOf('=');
@@ -290,8 +320,9 @@ export function parseInstruction(node: DockerfileNode, escape: string): Instruct
       const trigger = rest.trim();
       if (trigger === '') throw parseError(line, 'ONBUILD requires at least one argument');
       const word = (/^\S+/.exec(trigger)?.[0] ?? '').toUpperCase();
-      if (word === 'ONBUILD') throw parseError(line, 'Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');
-      if (word === 'FROM' || word === 'MAINTAINER') throw parseError(line, `${word} isn't allowed as an ONBUILD trigger`);
+      if (word === 'ONBUILD') throw parseError(line, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+      if (word === 'FROM' || word === 'MAINTAINER')
+        throw parseError(line, `${word} isn't allowed as an ONBUILD trigger`);
       return { kind: 'ONBUILD', node, trigger };
     }
     default:

@@ -42,9 +42,9 @@ export class BuildJob {
     readonly signal: AbortSignal,
     readonly dockerfileName: string,
     private readonly registryAuth: (ref: string) => string | undefined,
-    escape: string,
+    escapeToken: string,
   ) {
-    this.lex = new ShellLex(escape);
+    this.lex = new ShellLex(escapeToken);
     this.args = new BuildArgs(opts.buildArgs);
   }
 
@@ -54,7 +54,11 @@ export class BuildJob {
     for (const meta of plan.metaArgs) {
       this.printStep(meta.node.original);
       await this.located(meta, async () => {
-        for (const a of this.expandArgs(meta, [...this.args.metaValues()].map(([k, v]) => `${k}=${v}`))) this.args.addMetaArg(a.key, a.value);
+        for (const a of this.expandArgs(
+          meta,
+          [...this.args.metaValues()].map(([k, v]) => `${k}=${v}`),
+        ))
+          this.args.addMetaArg(a.key, a.value);
       });
     }
     let last: StageState | undefined;
@@ -63,7 +67,8 @@ export class BuildJob {
       last = await this.runStage(stage);
     }
     const unused = this.args.unused();
-    if (unused.length > 0) this.out.stdout(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
+    if (unused.length > 0)
+      this.out.stdout(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
     if (!last?.imageId) throw new BuildStepError('No image was generated. Is your Dockerfile empty?');
     return last.imageId;
   }
@@ -123,7 +128,7 @@ export class BuildJob {
       // triggers run once: the images this stage makes do not carry them on
       delete state.config.OnBuild;
       for (const trigger of triggers) {
-        const inst = parseInstruction(nodeFromLine(trigger, stage.from.node.line), this.lex.escape);
+        const inst = parseInstruction(nodeFromLine(trigger, stage.from.node.line), this.lex.escapeToken);
         await this.dispatch(inst, state);
       }
     }
@@ -151,7 +156,11 @@ export class BuildJob {
     const byIndex = /^\d+$/.test(from) ? this.results[Number(from)] : undefined;
     const stage = byName ?? byIndex;
     if (stage) return stage.imageId ? this.host.images.get(stage.imageId) : undefined;
-    if (/^\d+$/.test(from)) throw new EngineError('BAD_PARAMETER', `invalid from flag value ${from}: refers to current build stage or a later one`);
+    if (/^\d+$/.test(from))
+      throw new EngineError(
+        'BAD_PARAMETER',
+        `invalid from flag value ${from}: refers to current build stage or a later one`,
+      );
     return this.image(from);
   }
 

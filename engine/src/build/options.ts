@@ -49,10 +49,15 @@ function intParam(query: URLSearchParams, name: string): number | undefined {
 /** Read and check the query before anything is built: a bad tag fails with a 400, not mid-build. */
 export function parseBuildOptions(query: URLSearchParams): BuildOptions {
   const version = query.get('version');
-  if (version === '2') throw new EngineError('BAD_PARAMETER', 'BuildKit is not supported by berthd: build with DOCKER_BUILDKIT=0 (the classic builder)');
+  if (version === '2')
+    throw new EngineError(
+      'BAD_PARAMETER',
+      'BuildKit is not supported by berthd: build with DOCKER_BUILDKIT=0 (the classic builder)',
+    );
   const remote = query.get('remote');
   if (remote && remote !== 'context') throw new EngineError('NOT_IMPLEMENTED', 'building from a remote URL');
-  if (boolParam(query, 'squash', false)) throw new EngineError('BAD_PARAMETER', 'squash is only supported with experimental mode');
+  if (boolParam(query, 'squash', false))
+    throw new EngineError('BAD_PARAMETER', 'squash is only supported with experimental mode');
   const tags = query.getAll('t').filter(Boolean);
   const normalized = tags.map((t) => {
     const ref = normalizeReference(t);
@@ -76,7 +81,10 @@ export function parseBuildOptions(query: URLSearchParams): BuildOptions {
   }
   const cpusetCpus = query.get('cpusetcpus');
   if (cpusetCpus) hostConfig.CpusetCpus = cpusetCpus;
-  const extraHosts = query.getAll('extrahosts').flatMap((h) => h.split(',')).filter(Boolean);
+  const extraHosts = query
+    .getAll('extrahosts')
+    .flatMap((h) => h.split(','))
+    .filter(Boolean);
   if (extraHosts.length > 0) hostConfig.ExtraHosts = extraHosts;
   const ulimits = jsonParam<HostConfig['Ulimits']>(query, 'ulimits', null);
   if (ulimits && ulimits.length > 0) hostConfig.Ulimits = ulimits;

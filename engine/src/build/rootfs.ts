@@ -30,7 +30,9 @@ export class BuildMounts {
   /** A writable snapshot over `imageId` (or empty for scratch), mounted. */
   async writable(imageId: string | undefined): Promise<MountedRootfs> {
     const key = `build-${randomBytes(8).toString('hex')}`;
-    const mounts = imageId ? await this.host.images.prepareRootfs(imageId, key) : await this.host.snapshotter.prepare(key);
+    const mounts = imageId
+      ? await this.host.images.prepareRootfs(imageId, key)
+      : await this.host.snapshotter.prepare(key);
     return this.mount(key, mounts);
   }
 
@@ -42,7 +44,10 @@ export class BuildMounts {
     return this.mount(key, mounts);
   }
 
-  private async mount(key: string, mounts: Awaited<ReturnType<BuildHost['snapshotter']['view']>>): Promise<MountedRootfs> {
+  private async mount(
+    key: string,
+    mounts: Awaited<ReturnType<BuildHost['snapshotter']['view']>>,
+  ): Promise<MountedRootfs> {
     const dir = join(this.mountRoot, key);
     const snapshotter = this.host.snapshotter;
     const removeSnapshot = () => snapshotter.remove(key).catch(() => undefined);

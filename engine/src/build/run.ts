@@ -20,7 +20,12 @@ export interface RunStepOptions {
  * healthcheck; its output is attached before start and streamed into the build output.
  * Returns the container id and exit code; the caller commits and removes it.
  */
-export async function runStepContainer(host: BuildHost, out: BuildOutput, opts: RunStepOptions, onCreated: (id: string) => void): Promise<{ id: string; exitCode: number }> {
+export async function runStepContainer(
+  host: BuildHost,
+  out: BuildOutput,
+  opts: RunStepOptions,
+  onCreated: (id: string) => void,
+): Promise<{ id: string; exitCode: number }> {
   const cfg = opts.config;
   const { Id: id } = await host.containers.create(
     {

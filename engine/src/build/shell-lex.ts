@@ -59,7 +59,7 @@ class Scanner {
   private pos = 0;
   constructor(
     word: string,
-    private readonly escape: string,
+    private readonly escapeToken: string,
     private readonly env: ReadonlyMap<string, string>,
   ) {
     this.chars = [...word];
@@ -80,7 +80,8 @@ class Scanner {
     for (;;) {
       const ch = this.peek();
       if (ch === EOF) {
-        if (stop !== undefined) throw new EngineError('BAD_PARAMETER', `unexpected end of statement while looking for matching ${stop}`);
+        if (stop !== undefined)
+          throw new EngineError('BAD_PARAMETER', `unexpected end of statement while looking for matching ${stop}`);
         break;
       }
       if (stop !== undefined && ch === stop) {
@@ -101,7 +102,7 @@ class Scanner {
         words.addExpansion(s);
       } else {
         this.next();
-        if (ch === this.escape) {
+        if (ch === this.escapeToken) {
           const escaped = this.next();
           if (escaped === EOF) break; // a trailing escape is dropped, as Docker does
           text += escaped;
@@ -120,7 +121,8 @@ class Scanner {
     let out = '';
     for (;;) {
       const ch = this.next();
-      if (ch === EOF) throw new EngineError('BAD_PARAMETER', 'unexpected end of statement while looking for matching single-quote');
+      if (ch === EOF)
+        throw new EngineError('BAD_PARAMETER', 'unexpected end of statement while looking for matching single-quote');
       if (ch === "'") return out;
       out += ch;
     }
@@ -131,7 +133,8 @@ class Scanner {
     let out = '';
     for (;;) {
       const ch = this.peek();
-      if (ch === EOF) throw new EngineError('BAD_PARAMETER', 'unexpected end of statement while looking for matching double-quote');
+      if (ch === EOF)
+        throw new EngineError('BAD_PARAMETER', 'unexpected end of statement while looking for matching double-quote');
       if (ch === '"') {
         this.next();
         return out;
@@ -141,11 +144,11 @@ class Scanner {
         continue;
       }
       this.next();
-      if (ch === this.escape) {
+      if (ch === this.escapeToken) {
         const after = this.peek();
         if (after === EOF) continue;
         // only these can be escaped inside double quotes; other escapes stay as written
-        if (after === '"' || after === '$' || after === this.escape) {
+        if (after === '"' || after === '$' || after === this.escapeToken) {
           out += this.next();
           continue;
         }
@@ -168,7 +171,8 @@ class Scanner {
     this.next(); // '{'
     const first = this.peek();
     if (first === EOF) throw new EngineError('BAD_PARAMETER', "syntax error: missing '}'");
-    if (first === '{' || first === '}' || first === ':') throw new EngineError('BAD_PARAMETER', 'syntax error: bad substitution');
+    if (first === '{' || first === '}' || first === ':')
+      throw new EngineError('BAD_PARAMETER', 'syntax error: bad substitution');
     const name = this.name();
     const op = this.next();
     const value = this.lookup(name);
@@ -177,7 +181,8 @@ class Scanner {
         return value ?? '';
       case '?': {
         const { text } = this.process('}');
-        if (value === undefined) throw new EngineError('BAD_PARAMETER', `${name}: ${text || 'is not allowed to be unset'}`);
+        if (value === undefined)
+          throw new EngineError('BAD_PARAMETER', `${name}: ${text || 'is not allowed to be unset'}`);
         return value;
       }
       case '-': {
@@ -228,15 +233,15 @@ class Scanner {
 }
 
 export class ShellLex {
-  constructor(readonly escape: string = '\\') {}
+  constructor(readonly escapeToken: string = '\\') {}
 
   /** One word with quotes removed and variables expanded (whitespace kept). */
   processWord(word: string, env: ShellEnv): string {
-    return new Scanner(word, this.escape, toMap(env)).process(undefined).text;
+    return new Scanner(word, this.escapeToken, toMap(env)).process(undefined).text;
   }
 
   /** Like processWord, then split on unquoted whitespace (EXPOSE $PORTS with PORTS="80 443"). */
   processWords(word: string, env: ShellEnv): string[] {
-    return new Scanner(word, this.escape, toMap(env)).process(undefined).words;
+    return new Scanner(word, this.escapeToken, toMap(env)).process(undefined).words;
   }
 }

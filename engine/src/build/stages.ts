@@ -10,7 +10,7 @@ export interface Stage {
 }
 
 export interface BuildPlan {
-  escape: string;
+  escapeToken: string;
   /** ARGs before the first FROM. */
   metaArgs: ArgInstruction[];
   stages: Stage[];
@@ -22,13 +22,13 @@ export interface BuildPlan {
  * Every instruction is checked up front, so a typo on the last line fails before the first RUN.
  */
 export function planDockerfile(text: string, dockerfileName = 'Dockerfile'): BuildPlan {
-  const { escape, nodes, warnings } = parseDockerfile(text);
+  const { escapeToken, nodes, warnings } = parseDockerfile(text);
   if (nodes.length === 0) throw parseError(1, `the Dockerfile (${dockerfileName}) cannot be empty`);
   const metaArgs: ArgInstruction[] = [];
   const stages: Stage[] = [];
   const names = new Set<string>();
   for (const node of nodes) {
-    const inst = parseInstruction(node, escape);
+    const inst = parseInstruction(node, escapeToken);
     if (inst.kind === 'FROM') {
       if (inst.stage) {
         if (names.has(inst.stage)) throw parseError(node.line, `duplicate name ${inst.stage}`);
@@ -46,7 +46,7 @@ export function planDockerfile(text: string, dockerfileName = 'Dockerfile'): Bui
     current.commands.push(inst);
   }
   if (stages.length === 0) throw parseError(nodes[nodes.length - 1]!.line, 'no build stage in current context');
-  return { escape, metaArgs, stages, warnings };
+  return { escapeToken, metaArgs, stages, warnings };
 }
 
 /** The stages up to and including `target` (by name, case-insensitive), as `--target` cuts them. */

@@ -7,10 +7,10 @@ import { resolveChown } from './chown.js';
 import { commandArgv, shellOf } from './config.js';
 import { type CopySource, resolveSources } from './context.js';
 import { copySources, type Identity } from './copy.js';
+import { BuildStepError } from './failure.js';
 import { nopCreatedByOneWord } from './history.js';
 import type { CommandInstruction, CopyInstruction } from './instructions.js';
 import type { BuildJob } from './job.js';
-import { BuildStepError } from './failure.js';
 import { shortId } from './output.js';
 import type { MountedRootfs } from './rootfs.js';
 import { runStepContainer } from './run.js';
@@ -48,7 +48,14 @@ export async function runStep(job: BuildJob, inst: CommandInstruction, state: St
   const { id, exitCode } = await runStepContainer(
     job.host,
     job.out,
-    { imageId: state.imageId!, argv, config: state.config, extraEnv: argEnv, hostConfig: job.opts.hostConfig, signal: job.signal },
+    {
+      imageId: state.imageId!,
+      argv,
+      config: state.config,
+      extraEnv: argEnv,
+      hostConfig: job.opts.hostConfig,
+      signal: job.signal,
+    },
     (cid) => job.containers.add(cid),
   );
   if (exitCode !== 0) {
@@ -69,7 +76,12 @@ function normalizeDest(workdir: string | undefined, dest: string): string {
 
 /** For COPY --from: images are content-addressed, so the image id and path name the content. */
 function imageSourceDigest(imageId: string, root: string, sources: CopySource[]): string {
-  const parts = sources.map((s) => `${s.isDir ? 'dir' : 'file'}:${createHash('sha256').update(`${imageId}\0${relative(root, s.path)}`).digest('hex')}`);
+  const parts = sources.map(
+    (s) =>
+      `${s.isDir ? 'dir' : 'file'}:${createHash('sha256')
+        .update(`${imageId}\0${relative(root, s.path)}`)
+        .digest('hex')}`,
+  );
   if (parts.length === 1) return parts[0]!;
   return `multi:${createHash('sha256').update(parts.join(',')).digest('hex')}`;
 }
@@ -104,7 +116,10 @@ export async function copyStep(job: BuildJob, inst: CopyInstruction, state: Stag
       throw new EngineError('BAD_PARAMETER', `${inst.kind} failed: ${(err as Error).message}`);
     }
     if (sources.length > 1 && !dest.endsWith('/')) {
-      throw new EngineError('BAD_PARAMETER', `When using ${inst.kind} with more than one source file, the destination must be a directory and end with a /`);
+      throw new EngineError(
+        'BAD_PARAMETER',
+        `When using ${inst.kind} with more than one source file, the destination must be a directory and end with a /`,
+      );
     }
     const destPath = normalizeDest(state.config.WorkingDir, dest);
     const comment = `${inst.kind} ${chown ? `--chown=${chown}` : ''}${digest} in ${destPath} `;
@@ -115,7 +130,10 @@ export async function copyStep(job: BuildJob, inst: CopyInstruction, state: Stag
     const rootfs = await job.mounts.writable(state.imageId);
     try {
       const identity = chown ? await resolveChown(rootfs.dir, chown) : inst.from !== undefined ? undefined : ROOT;
-      await copySources(rootfs.dir, destPath, sources, { ...(identity ? { identity } : {}), decompress: inst.kind === 'ADD' });
+      await copySources(rootfs.dir, destPath, sources, {
+        ...(identity ? { identity } : {}),
+        decompress: inst.kind === 'ADD',
+      });
       await rootfs.unmount();
       await job.commit(state, key, createdBy, rootfs.key);
     } finally {

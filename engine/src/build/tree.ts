@@ -103,8 +103,14 @@ export class TreeHasher {
   private async compute(abs: string, filter?: TreeFilter): Promise<string> {
     const st = await lstat(abs);
     if (st.isFile()) return fileDigest(abs, st);
-    if (st.isSymbolicLink()) return createHash('sha256').update(`${header(st, 'l')}\n${await readlink(abs)}`).digest('hex');
-    if (!st.isDirectory()) return createHash('sha256').update(header(st, typeOf(st))).digest('hex');
+    if (st.isSymbolicLink())
+      return createHash('sha256')
+        .update(`${header(st, 'l')}\n${await readlink(abs)}`)
+        .digest('hex');
+    if (!st.isDirectory())
+      return createHash('sha256')
+        .update(header(st, typeOf(st)))
+        .digest('hex');
     const entries: TreeEntry[] = [];
     for await (const e of walkTree(abs, filter)) entries.push(e);
     const digests = await pool(entries, 32, async (e) => {
@@ -115,11 +121,14 @@ export class TreeHasher {
         this.memo.set(e.abs, d);
         return d;
       }
-      if (e.st.isSymbolicLink()) return createHash('sha256').update(`${header(e.st, 'l')}\n${await readlink(e.abs)}`).digest('hex');
+      if (e.st.isSymbolicLink())
+        return createHash('sha256')
+          .update(`${header(e.st, 'l')}\n${await readlink(e.abs)}`)
+          .digest('hex');
       return header(e.st, typeOf(e.st));
     });
     const hash = createHash('sha256');
-    entries.forEach((e, i) => hash.update(`${e.rel}\0${digests[i]}\n`));
+    for (const [i, e] of entries.entries()) hash.update(`${e.rel}\0${digests[i]}\n`);
     return hash.digest('hex');
   }
 }

@@ -51,7 +51,12 @@ const TEN_STEPS = [
 ].join('\n');
 
 describe('step cache', () => {
-  const dir = contextDir({ Dockerfile: TEN_STEPS, 'config.txt': 'one\n', 'src/a.c': 'int a;\n', 'src/b.c': 'int b;\n' });
+  const dir = contextDir({
+    Dockerfile: TEN_STEPS,
+    'config.txt': 'one\n',
+    'src/a.c': 'int a;\n',
+    'src/b.c': 'int b;\n',
+  });
   let first: StepResult[];
   let firstId: string;
 

@@ -6,8 +6,22 @@ import { history, inspect } from './helpers.js';
 
 describe('applyChangeLines (docker commit --change)', () => {
   it('applies the allowed instructions with ENV expansion and refuses the others', () => {
-    const cfg = applyChangeLines({ Env: ['PATH=/bin'], Cmd: ['sh'] }, ['ENV PATH=/opt:$PATH', 'CMD ["run"]', 'EXPOSE 8080', 'WORKDIR /w', 'LABEL a=b', 'USER app']);
-    expect(cfg).toMatchObject({ Env: ['PATH=/opt:/bin'], Cmd: ['run'], ExposedPorts: { '8080/tcp': {} }, WorkingDir: '/w', Labels: { a: 'b' }, User: 'app' });
+    const cfg = applyChangeLines({ Env: ['PATH=/bin'], Cmd: ['sh'] }, [
+      'ENV PATH=/opt:$PATH',
+      'CMD ["run"]',
+      'EXPOSE 8080',
+      'WORKDIR /w',
+      'LABEL a=b',
+      'USER app',
+    ]);
+    expect(cfg).toMatchObject({
+      Env: ['PATH=/opt:/bin'],
+      Cmd: ['run'],
+      ExposedPorts: { '8080/tcp': {} },
+      WorkingDir: '/w',
+      Labels: { a: 'b' },
+      User: 'app',
+    });
     expect(() => applyChangeLines({}, ['RUN echo no'])).toThrow('run is not a valid change command');
     expect(() => applyChangeLines({}, ['COPY a b'])).toThrow('copy is not a valid change command');
   });
@@ -23,7 +37,19 @@ describe('docker commit', () => {
 
   it('turns a container’s changes into an image layer, with author, message and changes', () => {
     d.ok(['run', '--name', 'src', '-e', 'KEPT=1', 'bb', 'sh', '-c', 'echo committed > /file && rm /etc/group']);
-    const id = d.ok(['commit', '-a', 'Ann <ann@example.com>', '-m', 'my message', '-c', 'ENV ADDED=$KEPT', '-c', 'CMD ["cat", "/file"]', 'src', 'committed:v1']);
+    const id = d.ok([
+      'commit',
+      '-a',
+      'Ann <ann@example.com>',
+      '-m',
+      'my message',
+      '-c',
+      'ENV ADDED=$KEPT',
+      '-c',
+      'CMD ["cat", "/file"]',
+      'src',
+      'committed:v1',
+    ]);
     expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(d.ok(['run', '--rm', 'committed:v1'])).toBe('committed');
     expect(d.docker(['run', '--rm', 'committed:v1', 'ls', '/etc/group']).code).not.toBe(0); // the deletion is a whiteout
@@ -34,7 +60,7 @@ describe('docker commit', () => {
     expect(img.Config.Cmd).toEqual(['cat', '/file']);
     expect(img.RootFS.Layers).toHaveLength(inspect(d, 'bb').RootFS.Layers.length + 1);
     const top = history(d, 'committed:v1')[0];
-    expect(top?.createdBy).toBe("sh -c echo committed > /file && rm /etc/group");
+    expect(top?.createdBy).toBe('sh -c echo committed > /file && rm /etc/group');
     d.ok(['rm', 'src']);
   });
 

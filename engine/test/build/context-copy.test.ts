@@ -1,6 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
-import { chmod, lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -52,7 +64,9 @@ describe('BuildContext', () => {
   it('finds the Dockerfile (default, lower-case fallback, custom name) and refuses paths outside', async () => {
     const ctx = await contextOf(srcDir);
     expect((await ctx.dockerfile(undefined)).text).toBe('FROM bb\n');
-    await expect(ctx.dockerfile('nope/Dockerfile')).rejects.toThrow(/Cannot locate specified Dockerfile: nope\/Dockerfile/);
+    await expect(ctx.dockerfile('nope/Dockerfile')).rejects.toThrow(
+      /Cannot locate specified Dockerfile: nope\/Dockerfile/,
+    );
     await expect(ctx.dockerfile('../Dockerfile')).rejects.toThrow(/must be within the build context/);
     await ctx.remove();
     await rm(join(srcDir, 'Dockerfile'));
@@ -78,7 +92,9 @@ describe('BuildContext', () => {
     ]);
     expect(await names(['sublink'])).toEqual([['sublink', true]]);
     expect(await names(['secret/public'])).toEqual([['secret/public', false]]);
-    await expect(ctx.sources(['app.log'])).rejects.toThrow(/file not found in build context or excluded by .dockerignore: stat app.log/);
+    await expect(ctx.sources(['app.log'])).rejects.toThrow(
+      /file not found in build context or excluded by .dockerignore: stat app.log/,
+    );
     await expect(ctx.sources(['secret/key'])).rejects.toThrow(/excluded by .dockerignore/);
     await expect(ctx.sources(['missing'])).rejects.toThrow(/stat missing: file does not exist/);
     await expect(ctx.sources(['*.none'])).rejects.toThrow(/no source files were specified/);
@@ -94,7 +110,9 @@ describe('BuildContext', () => {
     for (const patterns of [['.'], ['a.txt'], ['*.txt'], ['sub/*'], ['sublink'], ['a.txt', 'sub'], ['secret/public']]) {
       const l = await lazy.sources(patterns);
       const e = await resolveSources(eager.root, patterns, (rel) => eager.isExcluded(rel), true);
-      expect(l.map((s) => [s.origin, relative(lazy.root, s.path), s.isDir])).toEqual(e.map((s) => [s.origin, relative(eager.root, s.path), s.isDir]));
+      expect(l.map((s) => [s.origin, relative(lazy.root, s.path), s.isDir])).toEqual(
+        e.map((s) => [s.origin, relative(eager.root, s.path), s.isDir]),
+      );
       expect(await lazy.digest(l)).toBe(await lazy.digest(l));
     }
     await expect(lazy.sources(['app.log'])).rejects.toThrow(/excluded by .dockerignore/);
@@ -124,7 +142,9 @@ describe('BuildContext', () => {
     await writeFile(join(srcDir, 'sub/deep/d.txt'), 'D');
     const content = await contextOf(srcDir, 'content');
     expect(await content.digest(await content.sources(['.']))).not.toBe(d1);
-    expect(await content.digest(await content.sources(['a.txt']))).toBe(await mode.digest(await mode.sources(['a.txt'])));
+    expect(await content.digest(await content.sources(['a.txt']))).toBe(
+      await mode.digest(await mode.sources(['a.txt'])),
+    );
   });
 });
 

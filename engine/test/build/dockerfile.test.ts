@@ -4,13 +4,15 @@ import { parseGoDuration, parseInstruction } from '../../src/build/instructions.
 import { planDockerfile, stagesUpTo } from '../../src/build/stages.js';
 
 function one(text: string) {
-  const { nodes, escape } = parseDockerfile(text);
-  return parseInstruction(nodes[0]!, escape);
+  const { nodes, escapeToken } = parseDockerfile(text);
+  return parseInstruction(nodes[0]!, escapeToken);
 }
 
 describe('parseDockerfile', () => {
   it('joins continuation lines as Docker prints them, dropping comment and blank lines inside', () => {
-    const { nodes, warnings } = parseDockerfile('FROM bb\nRUN echo a && \\\n# note\n    echo b \\  \n\n    && echo c\nCMD x\n');
+    const { nodes, warnings } = parseDockerfile(
+      'FROM bb\nRUN echo a && \\\n# note\n    echo b \\  \n\n    && echo c\nCMD x\n',
+    );
     expect(nodes.map((n) => [n.keyword, n.line, n.endLine, n.original])).toEqual([
       ['FROM', 1, 1, 'FROM bb'],
       ['RUN', 2, 6, 'RUN echo a &&     echo b     && echo c'],
@@ -20,8 +22,8 @@ describe('parseDockerfile', () => {
   });
 
   it('honours the escape directive and lower-case keywords', () => {
-    const { nodes, escape } = parseDockerfile('# escape=`\n\n  from bb AS Build\nrun dir C:\\ `\n  /w\n');
-    expect(escape).toBe('`');
+    const { nodes, escapeToken } = parseDockerfile('# escape=`\n\n  from bb AS Build\nrun dir C:\\ `\n  /w\n');
+    expect(escapeToken).toBe('`');
     expect(nodes.map((n) => [n.keyword, n.original, n.rest])).toEqual([
       ['FROM', 'from bb AS Build', 'bb AS Build'],
       ['RUN', 'run dir C:\\   /w', 'dir C:\\   /w'],
@@ -44,7 +46,12 @@ describe('parseDockerfile', () => {
   });
 
   it('parseWords keeps quotes and escapes for later expansion', () => {
-    expect(parseWords('A=1 B="two words" C=\'x y\' D=a\\ b', '\\')).toEqual(['A=1', 'B="two words"', "C='x y'", 'D=a\\ b']);
+    expect(parseWords('A=1 B="two words" C=\'x y\' D=a\\ b', '\\')).toEqual([
+      'A=1',
+      'B="two words"',
+      "C='x y'",
+      'D=a\\ b',
+    ]);
   });
 });
 
@@ -57,7 +64,12 @@ describe('parseInstruction', () => {
   });
 
   it('ENV and LABEL: name=value pairs or the old "name value" form', () => {
-    expect(one('ENV A=1 B="two words"')).toMatchObject({ pairs: [{ key: 'A', value: '1' }, { key: 'B', value: '"two words"' }] });
+    expect(one('ENV A=1 B="two words"')).toMatchObject({
+      pairs: [
+        { key: 'A', value: '1' },
+        { key: 'B', value: '"two words"' },
+      ],
+    });
     expect(one('ENV PATH /usr/bin:$PATH')).toMatchObject({ pairs: [{ key: 'PATH', value: '/usr/bin:$PATH' }] });
     expect(one('LABEL "com.x"="y z"')).toMatchObject({ pairs: [{ key: '"com.x"', value: '"y z"' }] });
     expect(() => one('ENV A=1 B')).toThrow(/can't find = in "B"/);
@@ -65,11 +77,18 @@ describe('parseInstruction', () => {
   });
 
   it('ARG with and without defaults', () => {
-    expect(one('ARG A B=2 C=')).toMatchObject({ args: [{ key: 'A' }, { key: 'B', value: '2' }, { key: 'C', value: '' }] });
+    expect(one('ARG A B=2 C=')).toMatchObject({
+      args: [{ key: 'A' }, { key: 'B', value: '2' }, { key: 'C', value: '' }],
+    });
   });
 
   it('COPY and ADD: sources, destination, flags; JSON form keeps spaces', () => {
-    expect(one('COPY --chown=1:2 --from=0 a b* /d/')).toMatchObject({ sources: ['a', 'b*'], dest: '/d/', chown: '1:2', from: '0' });
+    expect(one('COPY --chown=1:2 --from=0 a b* /d/')).toMatchObject({
+      sources: ['a', 'b*'],
+      dest: '/d/',
+      chown: '1:2',
+      from: '0',
+    });
     expect(one('ADD ["my file", "/d/"]')).toMatchObject({ kind: 'ADD', sources: ['my file'], dest: '/d/' });
     expect(() => one('COPY only')).toThrow(/at least two arguments/);
     expect(() => one('COPY --chmod=644 a b')).toThrow(/--chmod option requires BuildKit/);
@@ -78,7 +97,11 @@ describe('parseInstruction', () => {
   });
 
   it('FROM with stage names and platform', () => {
-    expect(one('FROM --platform=linux/amd64 bb AS Build')).toMatchObject({ image: 'bb', stage: 'build', platform: 'linux/amd64' });
+    expect(one('FROM --platform=linux/amd64 bb AS Build')).toMatchObject({
+      image: 'bb',
+      stage: 'build',
+      platform: 'linux/amd64',
+    });
     expect(() => one('FROM bb AS 1x')).toThrow(/invalid name for build stage/);
     expect(() => one('FROM a b')).toThrow(/one or three arguments/);
   });
@@ -116,13 +139,17 @@ describe('parseInstruction', () => {
   });
 
   it('unknown instructions name their line', () => {
-    expect(() => planDockerfile('FROM bb\n\nFOO bar\n')).toThrow('dockerfile parse error line 3: unknown instruction: FOO');
+    expect(() => planDockerfile('FROM bb\n\nFOO bar\n')).toThrow(
+      'dockerfile parse error line 3: unknown instruction: FOO',
+    );
   });
 });
 
 describe('planDockerfile', () => {
   it('global ARGs, stages and --target', () => {
-    const plan = planDockerfile('ARG V=1\nFROM bb:$V AS base\nRUN a\nFROM base AS Final\nCOPY --from=base /x /y\nFROM scratch\n');
+    const plan = planDockerfile(
+      'ARG V=1\nFROM bb:$V AS base\nRUN a\nFROM base AS Final\nCOPY --from=base /x /y\nFROM scratch\n',
+    );
     expect(plan.metaArgs.map((a) => a.args)).toEqual([[{ key: 'V', value: '1' }]]);
     expect(plan.stages.map((s) => [s.name, s.index, s.from.image, s.commands.length])).toEqual([
       ['base', 0, 'bb:$V', 1],
@@ -134,7 +161,9 @@ describe('planDockerfile', () => {
   });
 
   it('refuses empty files, instructions before FROM and duplicate stage names', () => {
-    expect(() => planDockerfile('\n# only a comment\n', 'Dockerfile.dev')).toThrow(/the Dockerfile \(Dockerfile.dev\) cannot be empty/);
+    expect(() => planDockerfile('\n# only a comment\n', 'Dockerfile.dev')).toThrow(
+      /the Dockerfile \(Dockerfile.dev\) cannot be empty/,
+    );
     expect(() => planDockerfile('RUN x\nFROM bb\n')).toThrow(/line 1: no build stage in current context/);
     expect(() => planDockerfile('FROM bb AS a\nFROM bb AS A\n')).toThrow(/line 2: duplicate name a/);
   });

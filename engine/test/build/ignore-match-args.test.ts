@@ -5,7 +5,22 @@ import { goMatch, hasWildcards } from '../../src/build/match.js';
 
 describe('DockerIgnore (moby patternmatcher rules)', () => {
   const ig = new DockerIgnore(
-    ['# comment', '', '*.log', '!keep.log', 'build/', '/abs', 'docs/**/*.md', 'a?c', 'tmp*', '!tmpkeep', '**/x.txt', 'dir/*', '!dir/in', '  spaced  '].join('\n'),
+    [
+      '# comment',
+      '',
+      '*.log',
+      '!keep.log',
+      'build/',
+      '/abs',
+      'docs/**/*.md',
+      'a?c',
+      'tmp*',
+      '!tmpkeep',
+      '**/x.txt',
+      'dir/*',
+      '!dir/in',
+      '  spaced  ',
+    ].join('\n'),
   );
   const cases: [string, boolean][] = [
     ['a.log', true],
@@ -75,7 +90,12 @@ describe('BuildArgs', () => {
     args.addArg('V', undefined); // takes the global value
     args.addArg('B', 'dflt'); // null from the CLI: the default stands
     args.addArg('A', 'stage-default'); // the --build-arg wins
-    expect(Object.fromEntries(args.allowedValues())).toEqual({ V: '1', B: 'dflt', A: 'given', HTTP_PROXY: 'http://proxy' });
+    expect(Object.fromEntries(args.allowedValues())).toEqual({
+      V: '1',
+      B: 'dflt',
+      A: 'given',
+      HTTP_PROXY: 'http://proxy',
+    });
     expect(args.filterAllowed(['B=from-env'])).toEqual(['V=1', 'A=given', 'HTTP_PROXY=http://proxy']);
     expect(args.shownInHistory('HTTP_PROXY')).toBe(false);
     expect(args.shownInHistory('A')).toBe(true);

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile and shell text, not templates
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,7 +51,12 @@ describe('metadata instructions', () => {
     expect(cfg.User).toBe('app:app');
     expect(cfg.WorkingDir).toBe('/srv/sub');
     expect(cfg.StopSignal).toBe('SIGQUIT');
-    expect(cfg.Healthcheck).toMatchObject({ Test: ['CMD-SHELL', 'wget -q localhost || exit 1'], Interval: 5e9, Timeout: 3e9, Retries: 2 });
+    expect(cfg.Healthcheck).toMatchObject({
+      Test: ['CMD-SHELL', 'wget -q localhost || exit 1'],
+      Interval: 5e9,
+      Timeout: 3e9,
+      Retries: 2,
+    });
     expect(cfg.Shell).toEqual(['/bin/sh', '-ec']);
     expect(cfg.OnBuild).toEqual(['RUN echo triggered']);
     expect(cfg.Entrypoint).toEqual(['/bin/echo']);
@@ -64,7 +70,9 @@ describe('metadata instructions', () => {
     expect(lines).toContain('/bin/sh -c #(nop)  ENV A=1 B=two words');
     expect(lines).toContain('/bin/sh -c #(nop)  EXPOSE 80 443/udp 8000-8001');
     expect(lines).toContain('/bin/sh -c #(nop) WORKDIR /srv/sub');
-    expect(lines).toContain('/bin/sh -c #(nop)  HEALTHCHECK &{["CMD-SHELL" "wget -q localhost || exit 1"] "5s" "3s" "0s" "0s" \'\\x02\'}');
+    expect(lines).toContain(
+      '/bin/sh -c #(nop)  HEALTHCHECK &{["CMD-SHELL" "wget -q localhost || exit 1"] "5s" "3s" "0s" "0s" \'\\x02\'}',
+    );
     expect(lines).toContain('/bin/sh -ec #(nop)  SHELL [/bin/sh -ec]'); // the new shell writes its own line
   });
 
@@ -113,9 +121,11 @@ describe('RUN', () => {
     expect(r.stdout).toContain('$GREETING\n'); // exec form: no shell, no expansion
     // stderr comes wrapped in red, chunk by chunk, as dockerd sends it
     expect(r.stdout).toContain('\u001b[91mto-stderr\n\u001b[0m');
-    expect(r.stdout.replace(/\u001b\[\d+m/g, '')).toContain('+ true'); // SHELL applies to later RUNs
+    expect(r.stdout.replaceAll('\u001b[91m', '').replaceAll('\u001b[0m', '')).toContain('+ true'); // SHELL applies to later RUNs
     expect(r.stdout).toMatch(/ ---> Removed intermediate container [0-9a-f]{12}/);
-    expect(d.ok(['run', '--rm', 'runs', 'cat', '/tmp/shell', '/tmp/exec'])).toBe('hello from /work as 1000\nexec hello');
+    expect(d.ok(['run', '--rm', 'runs', 'cat', '/tmp/shell', '/tmp/exec'])).toBe(
+      'hello from /work as 1000\nexec hello',
+    );
     expect(d.ok(['ps', '-aq'])).toBe('');
     const lines = history(d, 'runs').map((h) => h.createdBy);
     expect(lines).toContain('/bin/sh -c echo exec $GREETING > /tmp/exec'); // exec form: its argv
@@ -162,27 +172,54 @@ describe('COPY and ADD', () => {
       '-c',
       'cd /; ls glob; ls contents contents/sub; ls withslash; cat renamed.txt; ls relative; stat -c "%u:%g %n" owned/a.txt numeric numeric/sub/y; cat /wd/a.txt',
     ]);
-    expect(out.split('\n')).toEqual(['a.txt', 'b.txt', 'contents:', 'sub', 'x', '', 'contents/sub:', 'y', 'sub', 'x', 'A', 'a.txt', 'b.txt', '1000:1000 owned/a.txt', '1234:5678 numeric', '1234:5678 numeric/sub/y', 'A']);
+    expect(out.split('\n')).toEqual([
+      'a.txt',
+      'b.txt',
+      'contents:',
+      'sub',
+      'x',
+      '',
+      'contents/sub:',
+      'y',
+      'sub',
+      'x',
+      'A',
+      'a.txt',
+      'b.txt',
+      '1000:1000 owned/a.txt',
+      '1234:5678 numeric',
+      '1234:5678 numeric/sub/y',
+      'A',
+    ]);
   });
 
   it('refuses several sources to a non-directory destination and missing sources, naming the line', () => {
     const many = build(d, contextDir({ Dockerfile: 'FROM bb\nCOPY a b /notdir\n', a: '', b: '' }));
     expect(many.code).not.toBe(0);
-    expect(many.stderr).toContain('Dockerfile:2: COPY a b /notdir: When using COPY with more than one source file, the destination must be a directory and end with a /');
+    expect(many.stderr).toContain(
+      'Dockerfile:2: COPY a b /notdir: When using COPY with more than one source file, the destination must be a directory and end with a /',
+    );
     const missing = build(d, contextDir({ Dockerfile: 'FROM bb\n\nCOPY nothere /x\n' }));
-    expect(missing.stderr).toContain('Dockerfile:3: COPY nothere /x: COPY failed: file not found in build context or excluded by .dockerignore: stat nothere: file does not exist');
+    expect(missing.stderr).toContain(
+      'Dockerfile:3: COPY nothere /x: COPY failed: file not found in build context or excluded by .dockerignore: stat nothere: file does not exist',
+    );
     const user = build(d, contextDir({ Dockerfile: 'FROM bb\nCOPY --chown=nobody-here a /x\n', a: '' }));
     expect(user.stderr).toMatch(/no such user: nobody-here/);
   });
 
   it('ADD unpacks a local tar (through the secure extractor) and copies other files as they are', () => {
-    const dir = contextDir({ Dockerfile: 'FROM bb\nADD payload.tar.gz /unpacked/\nADD plain.txt /plain/\nCOPY payload.tar.gz /copied/\n', 'plain.txt': 'p\n' });
+    const dir = contextDir({
+      Dockerfile: 'FROM bb\nADD payload.tar.gz /unpacked/\nADD plain.txt /plain/\nCOPY payload.tar.gz /copied/\n',
+      'plain.txt': 'p\n',
+    });
     const payload = join(dir, 'payload');
     mkdirSync(join(payload, 'p'), { recursive: true });
     writeFileSync(join(payload, 'p', 'inside.txt'), 'inside\n');
     execFileSync('tar', ['-C', payload, '-czf', join(dir, 'payload.tar.gz'), 'p']);
     buildOk(d, dir, ['-t', 'adds']);
-    expect(d.ok(['run', '--rm', 'adds', 'sh', '-c', 'cat /unpacked/p/inside.txt /plain/plain.txt; ls /copied'])).toBe('inside\np\npayload.tar.gz');
+    expect(d.ok(['run', '--rm', 'adds', 'sh', '-c', 'cat /unpacked/p/inside.txt /plain/plain.txt; ls /copied'])).toBe(
+      'inside\np\npayload.tar.gz',
+    );
   });
 
   it('FROM scratch with COPY only', () => {

@@ -1,7 +1,16 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile and shell text, not templates
 import { describe, expect, it } from 'vitest';
 import { ShellLex } from '../../src/build/shell-lex.js';
 
-const env = ['PWD=/home', 'SHELL=bash', 'EMPTY=', 'KOREAN=한국어', 'space=abc  def', 'leading=  ab c', 'trailing=ab c   '];
+const env = [
+  'PWD=/home',
+  'SHELL=bash',
+  'EMPTY=',
+  'KOREAN=한국어',
+  'space=abc  def',
+  'leading=  ab c',
+  'trailing=ab c   ',
+];
 const lex = new ShellLex();
 
 describe('ShellLex.processWord (Docker word rules)', () => {

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile and shell text, not templates
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,7 +37,9 @@ describe('multi-stage builds', () => {
     const img = inspect(d, 'multi');
     const base = inspect(d, 'bb');
     expect(img.RootFS.Layers).toHaveLength(base.RootFS.Layers.length + 2);
-    expect(d.ok(['run', '--rm', 'multi', 'sh', '-c', 'cat /app/artifact; ls /app; test -e /big || echo no-big'])).toBe('built\nartifact\npasswd\nno-big');
+    expect(d.ok(['run', '--rm', 'multi', 'sh', '-c', 'cat /app/artifact; ls /app; test -e /big || echo no-big'])).toBe(
+      'built\nartifact\npasswd\nno-big',
+    );
     expect(history(d, 'multi').some((h) => h.createdBy.includes('head -c 50000'))).toBe(false);
   });
 
@@ -65,9 +68,20 @@ describe('build args', () => {
     const dir = contextDir({ Dockerfile: dockerfile });
     buildOk(d, dir, ['-t', 'args1']);
     expect(d.ok(['run', '--rm', 'args1', 'cat', '/out'])).toBe('hello world tag=latest empty=[] proxy=');
-    const out = buildOk(d, dir, ['-t', 'args2', '--build-arg', 'WHO=berth', '--build-arg', 'HTTP_PROXY=http://proxy:3128', '--build-arg', 'UNUSED=1']);
+    const out = buildOk(d, dir, [
+      '-t',
+      'args2',
+      '--build-arg',
+      'WHO=berth',
+      '--build-arg',
+      'HTTP_PROXY=http://proxy:3128',
+      '--build-arg',
+      'UNUSED=1',
+    ]);
     expect(out).toContain('[Warning] One or more build-args [UNUSED] were not consumed');
-    expect(d.ok(['run', '--rm', 'args2', 'cat', '/out'])).toBe('hello berth tag=latest empty=[] proxy=http://proxy:3128');
+    expect(d.ok(['run', '--rm', 'args2', 'cat', '/out'])).toBe(
+      'hello berth tag=latest empty=[] proxy=http://proxy:3128',
+    );
     expect(inspect(d, 'args2').Config.Env).toContain('FROM_ENV=berth');
     // args are not kept in the image env; the declared ones are shown in history, the proxy is not
     expect(inspect(d, 'args2').Config.Env.some((e: string) => e.startsWith('WHO='))).toBe(false);
@@ -80,11 +94,16 @@ describe('build args', () => {
 describe('failures', () => {
   it('a failing RUN reports its line and exit code and leaves no container, mount or snapshot behind', () => {
     const before = readdirSync(join(d.root, 'data', 'snapshots')).length;
-    const r = build(d, contextDir({ Dockerfile: 'FROM bb\nRUN echo first\n\nRUN echo about to fail; exit 3\nRUN echo never\n' }));
+    const r = build(
+      d,
+      contextDir({ Dockerfile: 'FROM bb\nRUN echo first\n\nRUN echo about to fail; exit 3\nRUN echo never\n' }),
+    );
     expect(r.code).toBe(3);
     expect(r.stdout).toContain('about to fail');
     expect(r.stdout).not.toContain('never');
-    expect(r.stderr).toContain("Dockerfile:4: RUN echo about to fail; exit 3: The command '/bin/sh -c echo about to fail; exit 3' returned a non-zero code: 3");
+    expect(r.stderr).toContain(
+      "Dockerfile:4: RUN echo about to fail; exit 3: The command '/bin/sh -c echo about to fail; exit 3' returned a non-zero code: 3",
+    );
     expect(d.ok(['ps', '-aq'])).toBe('');
     expect(readdirSync(join(d.root, 'data', 'build', 'mnt'))).toEqual([]);
     expect(readdirSync(join(d.root, 'data', 'build', 'tmp'))).toEqual([]);
@@ -114,7 +133,19 @@ describe('failures', () => {
 describe('CLI options', () => {
   it('-q prints only the id; several -t; -f with another Dockerfile; --label', () => {
     const dir = contextDir({ 'build/Custom.Dockerfile': 'FROM bb\nLABEL from=file\nRUN true\n' });
-    const r = build(d, dir, ['-q', '-t', 'one:a', '-t', 'two:b', '-f', join(dir, 'build/Custom.Dockerfile'), '--label', 'extra=yes', '--label', 'from=cli']);
+    const r = build(d, dir, [
+      '-q',
+      '-t',
+      'one:a',
+      '-t',
+      'two:b',
+      '-f',
+      join(dir, 'build/Custom.Dockerfile'),
+      '--label',
+      'extra=yes',
+      '--label',
+      'from=cli',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toMatch(/^sha256:[0-9a-f]{64}$/);
     const id = r.stdout.trim();
@@ -124,13 +155,20 @@ describe('CLI options', () => {
   });
 
   it('--network none gives RUN only a loopback interface', () => {
-    const out = buildOk(d, contextDir({ Dockerfile: 'FROM bb\nRUN ls /sys/class/net\n' }), ['--network', 'none', '--no-cache']);
+    const out = buildOk(d, contextDir({ Dockerfile: 'FROM bb\nRUN ls /sys/class/net\n' }), [
+      '--network',
+      'none',
+      '--no-cache',
+    ]);
     expect(out).toMatch(/Running in [0-9a-f]{12}\nlo\n/);
   });
 
   it('a Dockerfile from stdin with a context directory (-f -)', () => {
     const dir = contextDir({ 'data.txt': 'stdin-built\n' });
-    const r = d.docker(['build', '-t', 'fromstdin', '-f', '-', dir], { input: 'FROM bb\nCOPY data.txt /\n', timeout: 120_000 });
+    const r = d.docker(['build', '-t', 'fromstdin', '-f', '-', dir], {
+      input: 'FROM bb\nCOPY data.txt /\n',
+      timeout: 120_000,
+    });
     expect(r.code).toBe(0);
     expect(d.ok(['run', '--rm', 'fromstdin', 'cat', '/data.txt'])).toBe('stdin-built');
     expect(builtId(r.stdout)).toHaveLength(12);
