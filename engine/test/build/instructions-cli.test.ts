@@ -14,8 +14,11 @@ beforeAll(async () => {
   d.ok(['import', '-c', 'CMD ["/bin/sh"]', busyboxTar(), 'bb']);
 });
 afterAll(async () => {
-  await d.cleanup();
-  removeContextDirs();
+  try {
+    await d.cleanup();
+  } finally {
+    removeContextDirs();
+  }
 });
 
 describe('metadata instructions', () => {
