@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   runc conmon crun containernetworking-plugins iproute2 iptables attr util-linux procps  # the engine
-  busybox-static zstd debootstrap openssl curl                                                    # test images
+  busybox-static zstd xz-utils bzip2 debootstrap openssl curl                                                    # test images
   docker-registry apache2-utils                                                          # registry tests
   docker.io                                                                              # dockerd, only to compare against in bench/
   postgresql                                                                             # gateway tests on PostgreSQL

@@ -128,6 +128,9 @@ export class RequestContext {
       const res = this.stream(200, contentType);
       return { output: res, input: null };
     }
+    // A client gone mid-stream makes writes fail (EPIPE): that must not crash berthd; the
+    // socket's 'close' is what tells the session the client is gone.
+    socket.on('error', () => {});
     socket.write(
       `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`,
     );

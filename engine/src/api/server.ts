@@ -16,6 +16,7 @@ import { imageRoutes } from './routers/images.js';
 import { networkRoutes } from './routers/networks.js';
 import { systemRoutes } from './routers/system.js';
 import { volumeRoutes } from './routers/volumes.js';
+import { wsRoutes } from './ws-routes.js';
 
 export interface TlsFiles {
   ca: string;
@@ -53,6 +54,7 @@ export class ApiServer {
       .add(volumeRoutes)
       .add(networkRoutes)
       .add(execRoutes)
+      .add(wsRoutes)
       .add(buildRoutes)
       .add(extraRoutes);
   }

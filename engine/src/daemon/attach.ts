@@ -3,6 +3,7 @@ import type { ContainerRecord } from '../containers/types.js';
 import type { AttachStream } from '../runtime/types.js';
 import type { DaemonContext } from './context.js';
 import { DetachScanner, parseDetachKeys } from './detach-keys.js';
+import type { SessionRecorder } from './recording.js';
 
 interface Session {
   opts: AttachOptions;
@@ -17,6 +18,8 @@ interface Session {
  */
 export class AttachManager {
   private readonly pending = new Map<string, Set<Session>>();
+  /** Set when berthd records sessions (--record-sessions). */
+  recorder?: SessionRecorder;
 
   constructor(private readonly ctx: DaemonContext) {}
 
@@ -86,16 +89,25 @@ export class AttachManager {
       s.done();
       return;
     }
+    const recording = this.recorder?.open({
+      kind: 'attach',
+      containerId: c.id,
+      containerName: c.name.replace(/^\//, ''),
+      command: [c.path, ...c.args],
+      tty: Boolean(c.config.Tty),
+    });
     let finished = false;
     const finish = () => {
       if (finished) return;
       finished = true;
+      void recording?.close();
       stream.close();
       if (!s.io.output.writableEnded) s.io.output.end();
       s.done();
     };
     stream.output.on('data', (frame: OutputFrame) => {
       if ((frame.stream === 'stdout' && !s.opts.stdout) || (frame.stream === 'stderr' && !s.opts.stderr)) return;
+      recording?.output(frame.data, frame.stream);
       if (!s.io.output.write(frame)) {
         stream.output.pause();
         s.io.output.once('drain', () => stream.output.resume());
@@ -106,10 +118,8 @@ export class AttachManager {
     s.io.output.once('close', finish);
     const input = s.io.input;
     if (!input) return;
-    input.once('close', () => {
-      // The client is gone: leave the container running (detach), stdin handling is conmon's.
-      if (!finished && s.io.output.destroyed) finish();
-    });
+    // The client is gone (its socket closed): leave the container running, disconnect from conmon.
+    input.once('close', finish);
     if (!stream.stdin) return;
     const stdin = stream.stdin;
     const scanner = c.config.Tty ? new DetachScanner(parseDetachKeys(s.opts.detachKeys)) : undefined;
@@ -124,13 +134,21 @@ export class AttachManager {
           return;
         }
       }
+      if (data.length > 0) recording?.input(data);
       if (data.length > 0 && !stdin.write(data)) {
         input.pause();
         stdin.once('drain', () => input.resume());
       }
     });
-    input.once('end', () => {
-      if (!finished) stdin.end();
-    });
+    const onEnd = () => {
+      if (finished) return;
+      // A terminal has no end of input: a TTY client's FIN means it is gone (detach).
+      if (c.config.Tty) finish();
+      else stdin.end();
+    };
+    input.once('end', onEnd);
+    // The client may have closed its side while we connected to conmon.
+    if (input.readableEnded) onEnd();
+    else if (input.destroyed) finish();
   }
 }

@@ -89,7 +89,9 @@ export class BundlePreparer implements TaskPreparer {
       rootfs: mounts,
       terminal: Boolean(c.config.Tty),
       stdin: Boolean(c.config.OpenStdin),
-      stdinOnce: Boolean(c.config.StdinOnce),
+      // As moby's attach: StdinOnce closes stdin when the first client goes only without a TTY;
+      // a TTY container's stdin stays open so `docker attach` works again after a detach.
+      stdinOnce: Boolean(c.config.StdinOnce) && !c.config.Tty,
       logPath: c.logPath,
     };
   }

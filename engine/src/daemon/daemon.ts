@@ -126,7 +126,8 @@ export class Daemon {
       volumes,
       runtimePath: opts.runtimePath,
     });
-    if (opts.recordSessions) daemon.execs.recorder = new SessionRecorder(opts.recordSessions, log);
+    if (opts.recordSessions)
+      daemon.execs.recorder = daemon.attach.recorder = new SessionRecorder(opts.recordSessions, log);
     // Running tasks are watched again; ones that exited meanwhile go through their restart policy.
     await daemon.lifecycle.restore();
     daemon.restarts.restore();

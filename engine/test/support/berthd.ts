@@ -47,7 +47,7 @@ export class TestDaemon {
       this.logs.push(d);
       if (process.env.BERTH_TEST_LOG) process.stderr.write(d);
     });
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 60_000; // generous: a loaded CI machine starts slowly
     while (Date.now() < deadline) {
       if (this.proc.exitCode !== null) throw new Error(`berthd exited with ${this.proc.exitCode}: ${this.stderr()}`);
       if (await this.ping()) return;
