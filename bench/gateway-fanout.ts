@@ -22,23 +22,30 @@ try {
     ids.push((await gw.client.hosts.add.mutate({ name: `h${i}`, url: engine.hostUrl })).id);
   for (let i = 0; i < 20; i++)
     await gw.client.containers.create.mutate({ hostId: ids[0]!, image: BUSYBOX_IMAGE, cmd: ['true'], start: false });
+  let answered = 0;
+  let asked = 0;
   async function measure(input: { hostId?: string }): Promise<number[]> {
     const samples: number[] = [];
+    answered = 0;
+    asked = 0;
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
       const r = await gw.client.containers.list.query(input);
       samples.push(performance.now() - t0);
-      if (i === 0 && !input.hostId && r.hosts.length < hosts) throw new Error('not every host answered');
+      asked += r.hosts.length;
+      answered += r.hosts.filter((h) => h.ok).length;
     }
     return samples.sort((a, b) => a - b);
   }
-  const one = await measure({ hostId: ids[0]! });
-  const all = await measure({});
+  const fmt = (s: number[]) =>
+    `p50 ${percentile(s, 50).toFixed(1)} ms, p99 ${percentile(s, 99).toFixed(1)} ms, ${answered}/${asked} host answers ok`;
+  const one = fmt(await measure({ hostId: ids[0]! }));
+  const all = fmt(await measure({}));
   await gw.client.hosts.add.mutate({ name: 'dead', url: 'unix:///nonexistent/dead.sock' });
-  const withDead = await measure({});
-  const fmt = (s: number[]) => `p50 ${percentile(s, 50).toFixed(1)} ms, p99 ${percentile(s, 99).toFixed(1)} ms`;
+  const withDead = fmt(await measure({}));
+  // Every registration is the same dockerd, so the engine, not the gateway, serializes the lists.
   console.log(
-    `containers.list, 20 containers per host: 1 host ${fmt(one)}; ${hosts} hosts ${fmt(all)}; ${hosts} hosts + 1 dead ${fmt(withDead)}`,
+    `containers.list, 20 containers per host: 1 host ${one}; ${hosts} hosts ${all}; ${hosts} hosts + 1 dead ${withDead}`,
   );
 } finally {
   await gw.stop();

@@ -33,12 +33,12 @@ try {
       .getContainer(id)
       .exec({ Cmd: ['/bin/sh'], AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: true });
     const stream = (await exec.start({ hijack: true, stdin: true, Tty: true } as never)) as unknown as Duplex;
-    let text = '';
+    // Same bookkeeping as on the gateway side: a byte count and a short tail.
+    let tail = '';
     stream.on('data', (d: Buffer) => {
-      text += d.toString('latin1');
-      if (text.length > 1 << 20) text = text.slice(-4096);
+      tail = (tail + d.toString('latin1')).slice(-64);
     });
-    return { stream, received: () => text, reset: () => (text = '') };
+    return { stream, received: () => tail, reset: () => (tail = '') };
   }
   async function viaGateway(): Promise<ShellClient> {
     const { ticket } = await gw.client.shells.open.mutate({ hostId: host.id, containerId: id, cmd: ['/bin/sh'] });
@@ -60,43 +60,60 @@ try {
   d.reset();
   let t0 = performance.now();
   d.stream.write(`${command}\r`);
-  await until(() => /<<END>>\r\n/.test(d.received()));
+  await until(() => d.received().includes('<<END>>\r\n'));
   const directMs = performance.now() - t0;
 
   const g = await viaGateway();
   await g.waitFor(/# /);
-  const before = g.bytes.length;
+  // Count bytes and keep only a tail: the client must not be the bottleneck.
+  let received = 0;
+  let tail = '';
+  const onMessage = (data: Buffer, isBinary: boolean) => {
+    if (!isBinary) return;
+    received += data.length;
+    tail = (tail + data.toString('latin1')).slice(-64);
+  };
+  g.ws.on('message', onMessage);
   t0 = performance.now();
   g.send(`${command}\r`);
-  await g.until(() => g.text.endsWith('<<END>>\r\n/ # ') || /<<END>>\r\n/.test(g.text.slice(-64)), 300_000);
+  await until(() => tail.includes('<<END>>\r\n'), 300_000);
   const gatewayMs = performance.now() - t0;
-  const received = g.bytes.length - before;
+  g.ws.off('message', onMessage);
 
-  // Echo round trip: one keystroke, wait for its echo.
-  async function rtt(send: (ch: string) => void, seen: () => string): Promise<number[]> {
+  // Echo round trip: one keystroke, then wait for new output that contains it.
+  type Tap = { n: number; tail: string };
+  function tap(on: (cb: (d: Buffer) => void) => void): Tap {
+    const t: Tap = { n: 0, tail: '' };
+    on((d) => {
+      t.n += d.length;
+      t.tail = (t.tail + d.toString('latin1')).slice(-256);
+    });
+    return t;
+  }
+  async function rtt(send: (ch: string) => void, t: Tap): Promise<number[]> {
     const samples: number[] = [];
     for (let i = 0; i < keys; i++) {
       const ch = 'abcdefghijklmnopqrstuvwxyz'[i % 26]!;
-      const len = seen().length;
+      const before = t.n;
       const start = performance.now();
       send(ch);
-      await until(() => seen().length > len && seen().slice(len).includes(ch), 5000);
+      await until(() => t.n > before && t.tail.slice(-(t.n - before)).includes(ch), 5000);
       samples.push(performance.now() - start);
       if (i % 40 === 39) {
         send('\u0015'); // Ctrl-U: clear the line now and then
-        await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 50));
       }
     }
     return samples.sort((a, b) => a - b);
   }
-  const directRtt = await rtt(
-    (c) => d.stream.write(c),
-    () => d.received(),
+  const directTap = tap((cb) => d.stream.on('data', cb));
+  const gatewayTap = tap((cb) =>
+    g.ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) cb(data);
+    }),
   );
-  const gatewayRtt = await rtt(
-    (c) => g.send(c),
-    () => g.text,
-  );
+  const directRtt = await rtt((c) => d.stream.write(c), directTap);
+  const gatewayRtt = await rtt((c) => g.send(c), gatewayTap);
 
   const mbps = (ms: number) => (bytes / 1024 / 1024 / (ms / 1000)).toFixed(1);
   console.log(

@@ -74,6 +74,7 @@ function emptyHealth(): HostHealth {
 export class HostRegistry {
   private readonly hosts = new Map<string, HostHandle>();
   private readonly probes = new Map<string, Promise<HostHealth>>();
+  private readonly pings = new Map<string, Promise<boolean>>();
   private timer: NodeJS.Timeout | undefined;
   readonly pollIntervalMs: number;
   readonly timeoutMs: number;
@@ -148,8 +149,7 @@ export class HostRegistry {
     const stale = !host.health.lastSeen || Date.now() - host.health.lastSeen.getTime() > this.pollIntervalMs;
     if (host.health.status === 'down' || (stale && opts.timeoutMs !== undefined)) {
       // Long or unbounded calls check liveness first, so even they fail within the deadline.
-      const health = await this.probe(hostId);
-      if (health.status === 'down') throw Errors.HOST_UNREACHABLE(host.name, health.error ?? 'down');
+      if (!(await this.ping(hostId))) throw Errors.HOST_UNREACHABLE(host.name, host.health.error ?? 'down');
     }
     const timeoutMs = opts.timeoutMs === undefined ? this.timeoutMs : opts.timeoutMs;
     const controller = new AbortController();
@@ -200,12 +200,48 @@ export class HostRegistry {
     host.health.checkedAt = new Date();
   }
 
-  /** Asks the engine for its version and container counts; concurrent callers share one probe. */
+  /**
+   * Liveness only (GET /_ping, the cheapest engine call), for calls that must not wait on a dead
+   * host. /info, which the health poll uses, can take seconds on a busy engine. Concurrent callers
+   * share one ping.
+   */
+  ping(hostId: string): Promise<boolean> {
+    const pending = this.pings.get(hostId);
+    if (pending) return pending;
+    const host = this.get(hostId);
+    const run = (async () => {
+      const signal = AbortSignal.timeout(this.timeoutMs);
+      const deadline = new Promise<never>((_, reject) =>
+        signal.addEventListener('abort', () => reject(Object.assign(new Error('timeout'), { name: 'TimeoutError' })), {
+          once: true,
+        }),
+      );
+      try {
+        await Promise.race([
+          (host.docker.ping as unknown as WithSignal<unknown>).call(host.docker, { abortSignal: signal }),
+          deadline,
+        ]);
+        this.markUp(host);
+        return true;
+      } catch (err) {
+        this.markDown(host, signal.aborted ? `no answer within ${this.timeoutMs} ms` : transportReason(err));
+        return false;
+      }
+    })().finally(() => this.pings.delete(hostId));
+    this.pings.set(hostId, run);
+    return run;
+  }
+
+  /**
+   * Liveness (ping), then version and container counts; concurrent callers share one probe.
+   * A live engine too busy to answer /info in time stays up, with the previous counts.
+   */
   probe(hostId: string): Promise<HostHealth> {
     const pending = this.probes.get(hostId);
     if (pending) return pending;
     const host = this.get(hostId);
     const run = (async () => {
+      if (!(await this.ping(hostId))) return host.health;
       const signal = AbortSignal.timeout(this.timeoutMs);
       try {
         const deadline = new Promise<never>((_, reject) =>
@@ -245,8 +281,12 @@ export class HostRegistry {
             .catch(() => {});
         }
       } catch (err) {
-        const reason = signal.aborted ? `no answer within ${this.timeoutMs} ms` : transportReason(err);
-        this.markDown(host, isTransportError(err) || signal.aborted ? reason : mapEngineError(host.name, err).message);
+        if (signal.aborted) {
+          host.health.checkedAt = new Date();
+          this.log.debug({ host: host.name }, 'engine answered ping but not /info in time');
+        } else {
+          this.markDown(host, isTransportError(err) ? transportReason(err) : mapEngineError(host.name, err).message);
+        }
       }
       return host.health;
     })().finally(() => this.probes.delete(hostId));

@@ -66,6 +66,7 @@ afterAll(async () => {
 
 describe(`host failures (${provider})`, () => {
   it('reports health: version and container counts of live hosts', async () => {
+    await viewer.client.hosts.get.query({ hostId: hostA, refresh: true });
     const hosts = await viewer.client.hosts.list.query();
     const alpha = hosts.find((h) => h.name === 'alpha')!;
     expect(alpha.health.status).toBe('up');
