@@ -100,7 +100,7 @@ export class TestDaemon {
     const r = spawnSync('docker', args, {
       env: { ...process.env, DOCKER_HOST: this.host, DOCKER_CONFIG: join(this.root, 'docker-config') },
       input: opts.input,
-      timeout: opts.timeout ?? 60_000,
+      timeout: opts.timeout ?? 300_000, // a 10,000-file build takes minutes on a loaded 2-core machine
       maxBuffer: 256 * 1024 * 1024,
     });
     return { code: r.status ?? -1, stdout: r.stdout?.toString() ?? '', stderr: r.stderr?.toString() ?? '' };
