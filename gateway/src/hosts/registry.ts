@@ -34,7 +34,8 @@ export interface HostHandle extends HostRow {
 }
 
 export interface CallOptions {
-  /** Deadline for the whole call; null disables it (streams, uploads). Default: the registry's. */
+  /** Upper bound for the whole call; null: none (streams, uploads). Default: callTimeoutMs.
+   * Whatever it is, a host that stops answering is reported within timeoutMs. */
   timeoutMs?: number | null;
   /** Aborts the call (and any stream it returned) when the caller goes away. */
   signal?: AbortSignal;
@@ -42,8 +43,10 @@ export interface CallOptions {
 
 export interface HostRegistryOptions {
   pollIntervalMs?: number;
-  /** Deadline for reads and health probes; a down host answers within it. */
+  /** A down or hung host is reported within this long (default 2 s). */
   timeoutMs?: number;
+  /** Upper bound for a call to a live engine without a deadline of its own (default 60 s). */
+  callTimeoutMs?: number;
 }
 
 // dockerode accepts { abortSignal } on every call; @types/dockerode omits it on these two.
@@ -78,6 +81,7 @@ export class HostRegistry {
   private timer: NodeJS.Timeout | undefined;
   readonly pollIntervalMs: number;
   readonly timeoutMs: number;
+  readonly callTimeoutMs: number;
 
   constructor(
     private readonly db: Db,
@@ -87,6 +91,7 @@ export class HostRegistry {
   ) {
     this.pollIntervalMs = opts.pollIntervalMs ?? 5000;
     this.timeoutMs = opts.timeoutMs ?? 2000;
+    this.callTimeoutMs = opts.callTimeoutMs ?? 60_000;
   }
 
   private client(row: HostRow): Dockerode {
@@ -137,8 +142,10 @@ export class HostRegistry {
   }
 
   /**
-   * Runs `fn` against a host's engine under a deadline. A host currently marked down is
-   * re-probed first (one probe shared by all waiting callers) and refused if still down.
+   * Runs `fn` against a host's engine. A host marked down, or not heard from for a poll
+   * interval, is pinged first (one ping shared by all waiting callers) and refused if it does
+   * not answer; a call that runs long is watched by pings; so a dead or hung host fails within
+   * timeoutMs while a busy one gets the time it needs (up to the call's limit).
    */
   async call<T>(
     hostId: string,
@@ -147,40 +154,52 @@ export class HostRegistry {
   ): Promise<T> {
     const host = this.get(hostId);
     const stale = !host.health.lastSeen || Date.now() - host.health.lastSeen.getTime() > this.pollIntervalMs;
-    if (host.health.status === 'down' || (stale && opts.timeoutMs !== undefined)) {
-      // Long or unbounded calls check liveness first, so even they fail within the deadline.
+    if (host.health.status === 'down' || stale) {
       if (!(await this.ping(hostId))) throw Errors.HOST_UNREACHABLE(host.name, host.health.error ?? 'down');
     }
-    const timeoutMs = opts.timeoutMs === undefined ? this.timeoutMs : opts.timeoutMs;
+    const limit = opts.timeoutMs === undefined ? this.callTimeoutMs : opts.timeoutMs;
     const controller = new AbortController();
     const onAbort = () => controller.abort(opts.signal?.reason);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const deadline =
-      timeoutMs === null
-        ? undefined
-        : new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              controller.abort();
-              reject(Errors.HOST_UNREACHABLE(host.name, `no answer within ${timeoutMs} ms`));
-            }, timeoutMs);
-          });
+    let fail: (err: Error) => void = () => {};
+    const failed = new Promise<never>((_, reject) => {
+      fail = reject;
+    });
+    const abortWith = (reason: string) => {
+      controller.abort();
+      fail(Errors.HOST_UNREACHABLE(host.name, reason));
+    };
+    const limitTimer = limit === null ? undefined : setTimeout(() => abortWith(`no answer within ${limit} ms`), limit);
+    // The watchdog: a call still running after half the deadline pings the engine (again every
+    // half deadline); an engine that does not answer the ping is down, and the call fails at
+    // once. A busy engine that answers pings is given the call's full time.
+    let watchdog: NodeJS.Timeout | undefined;
+    const arm = () => {
+      watchdog = setTimeout(async () => {
+        if (await this.ping(hostId)) arm();
+        else abortWith(host.health.error ?? 'down');
+      }, this.timeoutMs / 2);
+    };
+    arm();
     try {
-      const result = await (deadline
-        ? Promise.race([fn(host.docker, controller.signal), deadline])
-        : fn(host.docker, controller.signal));
+      const result = await Promise.race([fn(host.docker, controller.signal), failed]);
       this.markUp(host);
       return result;
     } catch (err) {
       const mapped = mapEngineError(host.name, err);
       if (mapped.berthCode === 'HOST_UNREACHABLE' && !opts.signal?.aborted) {
-        this.markDown(host, isTransportError(err) ? transportReason(err) : mapped.message);
+        this.markDown(
+          host,
+          isTransportError(err) ? transportReason(err) : mapped.message.replace(/^host \S+ is unreachable: /, ''),
+        );
       } else if (mapped.berthCode !== 'HOST_UNREACHABLE') {
         this.markUp(host); // the engine answered, even if with an error
       }
       throw mapped;
     } finally {
-      clearTimeout(timer);
+      clearTimeout(limitTimer);
+      clearTimeout(watchdog);
+      watchdog = undefined;
       opts.signal?.removeEventListener('abort', onAbort);
     }
   }
@@ -210,7 +229,8 @@ export class HostRegistry {
     if (pending) return pending;
     const host = this.get(hostId);
     const run = (async () => {
-      const signal = AbortSignal.timeout(this.timeoutMs);
+      // Half the deadline: with the watchdog's half, a hung engine is reported within it.
+      const signal = AbortSignal.timeout(this.timeoutMs / 2);
       const deadline = new Promise<never>((_, reject) =>
         signal.addEventListener('abort', () => reject(Object.assign(new Error('timeout'), { name: 'TimeoutError' })), {
           once: true,
