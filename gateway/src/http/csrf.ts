@@ -4,19 +4,19 @@
 // hold no ambient cookie to abuse. The session cookie is SameSite=Lax as a second line.
 import type { IncomingMessage } from 'node:http';
 
-export function isCrossSite(req: IncomingMessage, allowedOrigins: readonly string[] = []): boolean {
+export function isCrossSite(req: IncomingMessage, trustProxy = 0): boolean {
   const site = req.headers['sec-fetch-site'];
   if (site === 'cross-site') return true;
   const origin = req.headers.origin;
   if (!origin) return false;
-  if (allowedOrigins.includes(origin)) return false;
   let host: string;
   try {
     host = new URL(origin).host;
   } catch {
     return true;
   }
-  const forwardedHost = req.headers['x-forwarded-host'];
+  // Behind a trusted proxy the browser's host is the one the proxy forwards.
+  const forwardedHost = trustProxy > 0 ? req.headers['x-forwarded-host'] : undefined;
   const expected = (Array.isArray(forwardedHost) ? forwardedHost[0] : forwardedHost) ?? req.headers.host;
   return host !== expected;
 }

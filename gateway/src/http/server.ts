@@ -21,7 +21,8 @@ export function createHttpServer(services: Services, web?: WebHandler): { server
     if (api) {
       res.setHeader('x-content-type-options', 'nosniff');
       res.setHeader('cache-control', 'no-store');
-      if (isUnsafeMethod(req.method) && isCrossSite(req)) return sendError(res, Errors.CSRF_REFUSED());
+      if (isUnsafeMethod(req.method) && isCrossSite(req, services.config.trustProxy))
+        return sendError(res, Errors.CSRF_REFUSED());
     }
     if (url.pathname.startsWith('/trpc/')) {
       // An HTML form can POST only urlencoded, multipart or text/plain bodies without a CORS

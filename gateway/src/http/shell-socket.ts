@@ -24,7 +24,7 @@ export function createShellSocket(services: Services) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
-    if (isCrossSite(req)) return reject(socket, 403, 'cross-site WebSocket refused');
+    if (isCrossSite(req, services.config.trustProxy)) return reject(socket, 403, 'cross-site WebSocket refused');
     const ticket = url.searchParams.get('ticket');
     const claims = ticket ? services.shells.tickets.consume(ticket) : null;
     if (!claims) return reject(socket, 401, 'shell ticket is invalid, used or expired');

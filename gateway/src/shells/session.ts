@@ -62,6 +62,7 @@ export class ShellSession {
   private rows: number;
   private ended: Promise<SessionEnd> | null = null;
   private early: Buffer[] = [];
+  private streamEnded = false;
 
   constructor(
     readonly info: ShellInfo,
@@ -132,8 +133,12 @@ export class ShellSession {
     }
     if (this.state === 'ended') return;
     this.stream.on('data', (chunk: Buffer) => this.onOutput(chunk));
-    this.stream.on('end', () => void this.end({}));
-    this.stream.on('close', () => void this.end({}));
+    const ended = () => {
+      this.streamEnded = true;
+      void this.end({});
+    };
+    this.stream.on('end', ended);
+    this.stream.on('close', ended);
     this.stream.on('error', (err) => void this.end({ error: `engine stream: ${err.message}` }));
     await this.applySize();
     for (const data of this.early.splice(0)) this.onMessage(data, true);
@@ -314,6 +319,19 @@ export class ShellSession {
     const wasStarted = this.state !== 'starting';
     this.state = 'ended';
     clearTimeout(this.graceTimer);
+    const stream = this.stream;
+    if (stream && wasStarted && !this.streamEnded && !stream.destroyed) {
+      // Ended from this side (grace expired, recording failed, host removed, shutdown). Closing
+      // the engine connection does not stop an exec, so do what a hangup does to a terminal:
+      // interrupt, then end of input. A program that ignores both keeps running, as it would
+      // after `docker exec` lost its client.
+      const gone = new Promise((r) => {
+        stream.once('end', r);
+        stream.once('close', r);
+      });
+      stream.write('\u0003\u0004');
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 1000))]);
+    }
     await this.outputChain;
     let exitCode: number | null = null;
     if (this.exec && wasStarted) {
@@ -330,7 +348,7 @@ export class ShellSession {
     this.stream?.destroy();
     await this.recorder?.close().catch(() => {});
     const end: SessionEnd = {
-      status: error && exitCode === null ? 'failed' : 'ended',
+      status: error ? 'failed' : 'ended',
       exitCode,
       error,
       bytesIn: this.recorder?.bytesIn ?? 0,
