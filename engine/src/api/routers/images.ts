@@ -1,42 +1,7 @@
-import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { EngineError } from '../../errors.js';
-import type { ProgressFn } from '../../images/types.js';
-import type { RequestContext } from '../context.js';
+import { withProgress } from '../progress.js';
 import type { Route } from '../router.js';
-import { progressWriter } from '../streams.js';
-
-/**
- * Run a long operation whose output is a JSON progress stream. Once the 200 is out, errors can
- * only be reported in-stream, the way dockerd does (`{"errorDetail":{…},"error":…}`).
- */
-async function withProgress(
-  ctx: RequestContext,
-  run: (progress: ProgressFn, signal: AbortSignal) => Promise<void>,
-): Promise<void> {
-  const abort = new AbortController();
-  let res: ServerResponse | undefined;
-  let progress: ProgressFn | undefined;
-  const lazy: ProgressFn = (event) => {
-    if (!res) {
-      res = ctx.stream(200, 'application/json');
-      res.on('close', () => {
-        if (!res?.writableFinished) abort.abort();
-      });
-      progress = progressWriter(res);
-    }
-    progress?.(event);
-  };
-  try {
-    await run(lazy, abort.signal);
-  } catch (err) {
-    if (!res) throw err; // nothing sent yet: a proper HTTP error status
-    const message = (err as Error).message;
-    lazy({ errorDetail: { message }, error: message });
-  }
-  if (!res) res = ctx.stream(200, 'application/json');
-  res.end();
-}
 
 function splitRepoTag(ref: string): { repo: string; tag?: string } {
   const at = ref.indexOf('@');
