@@ -140,6 +140,7 @@ export class AttachManager {
         stdin.once('drain', () => input.resume());
       }
     });
+    input.resume(); // see pipeExecSession: the API layer may hand the socket over paused
     const onEnd = () => {
       if (finished) return;
       // A terminal has no end of input: a TTY client's FIN means it is gone (detach).

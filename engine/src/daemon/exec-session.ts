@@ -83,6 +83,9 @@ export function pipeExecSession(proc: ExecProcess, io: StreamIO, o: ExecSessionO
       if (detach) finish('detach');
     };
     input.on('data', onInput);
+    // A 'data' listener does not restart a stream paused explicitly, as the API layer leaves the
+    // socket after reading a start body that came apart from the headers: resume it here.
+    input.resume();
     const onEnd = () => {
       if (finished) return;
       // A terminal has no end of input (^D is a byte): a FIN from a TTY client that sends stdin

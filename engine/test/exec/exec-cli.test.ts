@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDaemon } from '../support/berthd.js';
 import { busyboxTar } from '../support/images.js';
+import { hijack, until } from './hijack.js';
 
 /** `docker exec` through the stock docker CLI against a real berthd. */
 
@@ -131,6 +132,23 @@ describe('exec API', () => {
     expect((await d.api('POST', `/exec/${Id}/start`, '{}')).status).toBe(409);
     expect((await d.api('GET', '/exec/nope/json')).status).toBe(404);
     expect((await d.api('POST', `/containers/${c}/exec`, JSON.stringify({ Cmd: [] }))).status).toBe(400);
+  });
+
+  it('reads stdin when the start body arrives after the headers', async () => {
+    // The body then is not in the upgrade head: the server reads it off the socket first, and
+    // must not leave the socket paused for the session (a flaky `docker exec -it` lost all input).
+    for (const tty of [false, true]) {
+      const created = await d.api(
+        'POST',
+        `/containers/${c}/exec`,
+        JSON.stringify({ Cmd: ['cat'], Tty: tty, AttachStdin: true, AttachStdout: true, AttachStderr: true }),
+      );
+      const { Id } = JSON.parse(created.body) as { Id: string };
+      const conn = await hijack(d.socket, `/exec/${Id}/start`, JSON.stringify({ Tty: tty }), { bodyDelayMs: 100 });
+      conn.write('late-body-input\n');
+      await until(() => conn.output().includes('late-body-input'), 5000);
+      conn.destroy();
+    }
   });
 
   it('refuses exec in a stopped container', () => {

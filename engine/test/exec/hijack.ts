@@ -13,7 +13,11 @@ export interface Hijacked {
   ended: Promise<void>;
 }
 
-export function hijack(socketPath: string, path: string, body: string): Promise<Hijacked> {
+/**
+ * `bodyDelayMs`: send the JSON body in a second segment after the headers, as a busy client's
+ * kernel sometimes does, so the server must read it from the socket rather than the upgrade head.
+ */
+export function hijack(socketPath: string, path: string, body: string, opts: { bodyDelayMs?: number } = {}): Promise<Hijacked> {
   return new Promise((resolve, reject) => {
     const sock = connect(socketPath);
     let head = Buffer.alloc(0);
@@ -52,9 +56,12 @@ export function hijack(socketPath: string, path: string, body: string): Promise<
         ended,
       });
     });
-    sock.write(
-      `POST ${path} HTTP/1.1\r\nHost: berthd\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n${body}`,
-    );
+    const request = `POST ${path} HTTP/1.1\r\nHost: berthd\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n`;
+    if (opts.bodyDelayMs === undefined) sock.write(`${request}${body}`);
+    else {
+      sock.write(request);
+      setTimeout(() => sock.write(body), opts.bodyDelayMs);
+    }
   });
 }
 
