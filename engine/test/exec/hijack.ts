@@ -17,7 +17,12 @@ export interface Hijacked {
  * `bodyDelayMs`: send the JSON body in a second segment after the headers, as a busy client's
  * kernel sometimes does, so the server must read it from the socket rather than the upgrade head.
  */
-export function hijack(socketPath: string, path: string, body: string, opts: { bodyDelayMs?: number } = {}): Promise<Hijacked> {
+export function hijack(
+  socketPath: string,
+  path: string,
+  body: string,
+  opts: { bodyDelayMs?: number } = {},
+): Promise<Hijacked> {
   return new Promise((resolve, reject) => {
     const sock = connect(socketPath);
     let head = Buffer.alloc(0);
