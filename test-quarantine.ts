@@ -6,8 +6,6 @@
  */
 export const QUARANTINE = {
   engine: [
-    'test/exec/tty.test.ts', // issue 3: interactive `docker exec -it`/`start -ai` under script(1) timed out under load
-    'test/exec/recording.test.ts', // issue 3: recording of an interactive exec -it under script(1) timed out under load
     'test/run/network.test.ts', // issue 8: fetch by name across a user network timed out under load
   ],
   gateway: [

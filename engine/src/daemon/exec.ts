@@ -149,8 +149,10 @@ export class ExecManager {
       return;
     }
     if (!e.running) throw new EngineError('CONFLICT', `Exec ${id} is not running`);
-    await e.proc.resize(size);
+    // Recorded when asked for, not once applied: the process may see the size, act on it and
+    // exit (closing the recording) before the resize call returns.
     e.onResize?.(size);
+    await e.proc.resize(size);
   }
 
   inspect(id: string): Json {

@@ -70,7 +70,8 @@ export function hijack(
   });
 }
 
-export async function until(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+/** Poll `cond`; the deadline only bounds a failure (a loaded machine runs the CLI slowly). */
+export async function until(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error('timed out waiting');

@@ -33,9 +33,12 @@ export class PtySession {
     this.proc.stdin?.write(keys);
   }
 
-  /** Resolves with the output so far once it matches `re` (after `from`, an index into it). */
+  /**
+   * Resolves with the output so far once it matches `re` (after `from`, an index into it). The
+   * deadline is only for failures: a machine under heavy load starts the docker CLI slowly.
+   */
   async expect(re: RegExp, opts: { from?: number; timeoutMs?: number } = {}): Promise<string> {
-    const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
+    const deadline = Date.now() + (opts.timeoutMs ?? 45_000);
     while (Date.now() < deadline) {
       const seen = this.buf.slice(opts.from ?? 0);
       if (re.test(seen)) return seen;
@@ -53,7 +56,19 @@ export class PtySession {
     execFileSync('python3', ['-c', script, this.ptyPath(), String(rows), String(cols)]);
   }
 
-  waitExit(timeoutMs = 15_000): Promise<number> {
+  /**
+   * At a shell prompt: wait until the shell's terminal has `rows`x`cols` (a resize travels
+   * SIGWINCH → CLI → POST resize → berthd → conmon → pty, asynchronously), then print it.
+   * Resolves once it is printed; the shell is back at its prompt.
+   */
+  async expectSize(rows: number, cols: number): Promise<void> {
+    const mark = this.buf.length;
+    this.write(`until [ "$(stty size)" = "${rows} ${cols}" ]; do sleep 0.05; done; echo "size:$(stty size)"\r`);
+    // The echoed command line has `size:$(`; only the output has the numbers after `size:`.
+    await this.expect(new RegExp(`size:${rows} ${cols}`), { from: mark });
+  }
+
+  waitExit(timeoutMs = 45_000): Promise<number> {
     return Promise.race([
       this.exit,
       new Promise<number>((_, reject) =>

@@ -36,7 +36,7 @@ function cast(match: (header: Record<string, unknown>) => boolean): {
   throw new Error(`no matching recording among ${readdirSync(dir).join(', ')}`);
 }
 
-describe('session recording', () => {
+describe('session recording', { timeout: 180_000 }, () => {
   it('records an interactive docker exec -it: header, timed output, resizes, input, exit', async () => {
     const env = { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: join(d.root, 'docker-config') };
     const t = new PtySession(`docker exec -it ${c} sh`, env, { rows: 30, cols: 100 });
@@ -44,7 +44,7 @@ describe('session recording', () => {
     t.write('echo recorded-$((40+2))\r');
     await t.expect(/recorded-42/);
     t.resize(40, 120);
-    await new Promise((r) => setTimeout(r, 300));
+    await t.expectSize(40, 120);
     t.write('exit 3\r');
     expect(await t.waitExit()).toBe(3);
     let rec: ReturnType<typeof cast> | undefined;

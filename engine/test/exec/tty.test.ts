@@ -28,21 +28,18 @@ afterAll(async () => {
   await d.cleanup();
 });
 
-describe('docker exec -it', () => {
+describe('docker exec -it', { timeout: 180_000 }, () => {
   it('runs an interactive shell: commands, terminal size, resize, exit code', async () => {
     const t = terminal(`exec -it ${c} sh`);
     await t.expect(/\/ # /);
     t.write('echo $((6*7)) $TERM\r');
     await t.expect(/42 xterm/);
-    let mark = t.output.length;
+    const mark = t.output.length;
     t.write('stty size\r');
     await t.expect(/30 100/, { from: mark });
     t.resize(40, 120);
     // The CLI got SIGWINCH and resized the exec; the shell sees the new size.
-    await new Promise((r) => setTimeout(r, 300));
-    mark = t.output.length;
-    t.write('stty size\r');
-    await t.expect(/40 120/, { from: mark });
+    await t.expectSize(40, 120);
     t.write('exit 3\r');
     expect(await t.waitExit()).toBe(3);
   });
@@ -92,27 +89,19 @@ describe('docker exec -it', () => {
     );
     await t.expect(/armed/);
     t.kill();
-    let seen = '';
-    for (let i = 0; i < 50 && !seen; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      seen = d.docker(['exec', c, 'cat', '/tmp/hup']).stdout.trim();
-    }
-    expect(seen).toBe('hup');
+    await until(() => d.docker(['exec', c, 'cat', '/tmp/hup']).stdout.trim() === 'hup', 45_000);
   });
 });
 
-describe('container TTY sessions', () => {
+describe('container TTY sessions', { timeout: 180_000 }, () => {
   it('docker run -it: interactive shell, resize, exit code', async () => {
     const t = terminal('run -it --rm --name runit bb sh');
     await t.expect(/\/ # /);
-    let mark = t.output.length;
+    const mark = t.output.length;
     t.write('stty size\r');
     await t.expect(/30 100/, { from: mark });
     t.resize(50, 132);
-    await new Promise((r) => setTimeout(r, 300));
-    mark = t.output.length;
-    t.write('stty size\r');
-    await t.expect(/50 132/, { from: mark });
+    await t.expectSize(50, 132);
     t.write('exit 4\r');
     expect(await t.waitExit()).toBe(4);
   });
