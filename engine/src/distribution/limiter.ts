@@ -42,3 +42,37 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/**
+ * Run one task per item, at most `limit` at once; the first failure aborts the others (the
+ * signal each task gets) and is what this throws, unless the caller's own signal ended it all.
+ * `onQueued(item)` is told when an item has to wait for a slot.
+ */
+export async function allOrAbort<I>(
+  items: I[],
+  limit: number,
+  task: (item: I, signal: AbortSignal) => Promise<void>,
+  opts: { signal?: AbortSignal; onQueued?: (item: I) => void } = {},
+): Promise<void> {
+  const failed = new AbortController();
+  const linked = opts.signal ? AbortSignal.any([opts.signal, failed.signal]) : failed.signal;
+  const limiter = new Limiter(limit);
+  const results = await Promise.allSettled(
+    items.map((item) =>
+      limiter
+        .run(
+          async () => {
+            if (linked.aborted) throw linked.reason;
+            await task(item, linked);
+          },
+          () => opts.onQueued?.(item),
+        )
+        .catch((err: unknown) => {
+          failed.abort(err);
+          throw err;
+        }),
+    ),
+  );
+  const first = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (first) throw opts.signal?.aborted ? (opts.signal.reason ?? first.reason) : first.reason;
+}

@@ -5,7 +5,7 @@ import type { ImageConfig, ImageManifest, OciDescriptor } from '../types/oci.js'
 import { decodeRegistryAuth, type RegistryAuth } from './auth.js';
 import { RegistryClient } from './client.js';
 import type { DistributionContext } from './context.js';
-import { delay, Limiter } from './limiter.js';
+import { allOrAbort, delay } from './limiter.js';
 import { parseManifest } from './manifest.js';
 import {
   formatPlatform,
@@ -179,42 +179,29 @@ async function fetchLayers(
   }
   if (missing.length === 0) return false;
   // One failed layer stops the others: their partial bytes stay on disk for the next pull.
-  const failed = new AbortController();
-  const linked = signal ? AbortSignal.any([signal, failed.signal]) : failed.signal;
-  const limiter = new Limiter(ctx.concurrency);
-  const results = await Promise.allSettled(
-    missing.map((layer) =>
-      limiter
-        .run(
-          async () => {
-            if (linked.aborted) throw linked.reason;
-            const id = shortId(layer.digest);
-            const bar = new LayerProgress(progress, id, 'Downloading', layer.size);
-            try {
-              await ensureBlob(ctx, layer.digest, () =>
-                downloadBlob(ctx, client, ref.path, layer, linked, {
-                  onBytes: (n) => bar.update(n),
-                  onEnd: () => {
-                    bar.stop();
-                    progress(statusEvent('Verifying Checksum', id));
-                  },
-                }),
-              );
-            } finally {
+  await allOrAbort(
+    missing,
+    ctx.concurrency,
+    async (layer, linked) => {
+      const id = shortId(layer.digest);
+      const bar = new LayerProgress(progress, id, 'Downloading', layer.size);
+      try {
+        await ensureBlob(ctx, layer.digest, () =>
+          downloadBlob(ctx, client, ref.path, layer, linked, {
+            onBytes: (n) => bar.update(n),
+            onEnd: () => {
               bar.stop();
-            }
-            progress(statusEvent('Download complete', id));
-          },
-          () => progress(statusEvent('Waiting', shortId(layer.digest))),
-        )
-        .catch((err: unknown) => {
-          failed.abort(err);
-          throw err;
-        }),
-    ),
+              progress(statusEvent('Verifying Checksum', id));
+            },
+          }),
+        );
+      } finally {
+        bar.stop();
+      }
+      progress(statusEvent('Download complete', id));
+    },
+    { signal, onQueued: (layer) => progress(statusEvent('Waiting', shortId(layer.digest))) },
   );
-  const first = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (first) throw signal?.aborted ? (signal.reason ?? first.reason) : first.reason;
   return true;
 }
 

@@ -5,7 +5,7 @@ import { MediaTypes } from '../types/oci.js';
 import { decodeRegistryAuth, type RegistryAuth } from './auth.js';
 import { pushScope, RegistryClient } from './client.js';
 import type { DistributionContext } from './context.js';
-import { Limiter } from './limiter.js';
+import { allOrAbort } from './limiter.js';
 import { LayerProgress, shortId, statusEvent } from './progress.js';
 import { parseRemoteReference, type RemoteReference } from './reference.js';
 
@@ -98,28 +98,15 @@ async function pushBlobs(
   // Docker lists layers top first.
   const layers = [...new Map(manifest.layers.map((l) => [l.digest, l])).values()].reverse();
   for (const layer of layers) progress(statusEvent('Preparing', shortId(layer.digest)));
-  const failed = new AbortController();
-  const linked = signal ? AbortSignal.any([signal, failed.signal]) : failed.signal;
-  const limiter = new Limiter(ctx.concurrency);
-  const results = await Promise.allSettled(
-    layers.map((layer) =>
-      limiter
-        .run(
-          async () => {
-            if (linked.aborted) throw linked.reason;
-            const outcome = await pushBlob(ctx, client, ref, layer, linked, progress);
-            progress(statusEvent(outcome, shortId(layer.digest)));
-          },
-          () => progress(statusEvent('Waiting', shortId(layer.digest))),
-        )
-        .catch((err: unknown) => {
-          failed.abort(err);
-          throw err;
-        }),
-    ),
+  await allOrAbort(
+    layers,
+    ctx.concurrency,
+    async (layer, linked) => {
+      const outcome = await pushBlob(ctx, client, ref, layer, linked, progress);
+      progress(statusEvent(outcome, shortId(layer.digest)));
+    },
+    { signal, onQueued: (layer) => progress(statusEvent('Waiting', shortId(layer.digest))) },
   );
-  const first = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (first) throw signal?.aborted ? (signal.reason ?? first.reason) : first.reason;
   // The config goes last and silently, as dockerd does.
   await pushBlob(ctx, client, ref, manifest.config, signal);
 }
