@@ -13,12 +13,14 @@ export const ERRORS = {
   NOT_FOUND: { status: 404, message: 'page not found' },
   NAME_IN_USE: {
     status: 409,
-    message: 'Conflict. The container name "%s" is already in use by container "%s". You have to remove (or rename) that container to be able to reuse that name.',
+    message:
+      'Conflict. The container name "%s" is already in use by container "%s". You have to remove (or rename) that container to be able to reuse that name.',
   },
   CONFLICT: { status: 409, message: '%s' },
   IMAGE_IN_USE: {
     status: 409,
-    message: 'conflict: unable to remove repository reference "%s" (must force) - container %s is using its referenced image %s',
+    message:
+      'conflict: unable to remove repository reference "%s" (must force) - container %s is using its referenced image %s',
   },
   CONTAINER_RUNNING: {
     status: 409,

@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 /** Structured JSON logs on stderr; secrets are redacted by path. */
 export function createLogger(level = process.env.BERTH_LOG_LEVEL ?? 'info'): Logger {

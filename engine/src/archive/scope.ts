@@ -1,6 +1,6 @@
 import { lstat, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { EngineError } from '../errors.js';
+import { EngineError, type ErrorCode } from '../errors.js';
 
 const MAX_SYMLINK_HOPS = 255;
 
@@ -28,8 +28,14 @@ export function cleanEntryName(raw: string): string {
  * `fs.RootPath` do: every symlink met on the way is read and re-resolved with `root` acting as
  * '/', and '..' stops at `root`, so the result is always inside `root`. Components that do not
  * exist are kept literally. Hand-written because no npm library scopes symlink resolution.
+ * One walk for every untrusted tree: layers, build contexts, container rootfs, volume copy-up.
+ * `errorCode` names what a symlink loop is to the caller (a bad archive, a bad parameter).
  */
-export async function resolveInScope(root: string, rel: string): Promise<string> {
+export async function resolveInScope(
+  root: string,
+  rel: string,
+  errorCode: ErrorCode = 'INVALID_ARCHIVE',
+): Promise<string> {
   let resolved: string[] = [];
   let pending = rel.split('/').filter((c) => c !== '' && c !== '.');
   let hops = 0;
@@ -51,8 +57,7 @@ export async function resolveInScope(root: string, rel: string): Promise<string>
       resolved.push(c);
       continue;
     }
-    if (++hops > MAX_SYMLINK_HOPS)
-      throw new EngineError('INVALID_ARCHIVE', `too many levels of symbolic links in ${rel}`);
+    if (++hops > MAX_SYMLINK_HOPS) throw new EngineError(errorCode, `too many symlinks resolving ${rel}`);
     const target = await readlink(candidate);
     if (target.startsWith('/')) resolved = [];
     pending = [...target.split('/').filter((x) => x !== '' && x !== '.'), ...pending];

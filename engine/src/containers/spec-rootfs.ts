@@ -1,5 +1,6 @@
-import { chown, lstat, mkdir, readlink } from 'node:fs/promises';
+import { chown, lstat, mkdir } from 'node:fs/promises';
 import { posix } from 'node:path';
+import { resolveInScope } from '../archive/scope.js';
 import { EngineError } from '../errors.js';
 
 /**
@@ -9,46 +10,12 @@ import { EngineError } from '../errors.js';
  * reach the host. Hand-written because no npm package does scoped resolution.
  */
 
-const MAX_SYMLINKS = 255;
-
 /**
  * Host path of `path` inside `root`. Components that do not exist are appended as they are, so
  * the result may name something that has yet to be created (still inside root).
  */
-export async function resolveInRoot(root: string, path: string): Promise<string> {
-  const rootClean = posix.resolve(root);
-  let pending = splitPath(path);
-  const resolved: string[] = [];
-  let links = 0;
-  while (pending.length > 0) {
-    const part = pending.shift() as string;
-    if (part === '..') {
-      resolved.pop();
-      continue;
-    }
-    const candidate = posix.join(rootClean, ...resolved, part);
-    let isLink = false;
-    try {
-      isLink = (await lstat(candidate)).isSymbolicLink();
-    } catch {
-      // Missing: nothing to follow beyond it, so the rest is applied lexically (still scoped).
-      for (const p of [part, ...pending]) {
-        if (p === '..') resolved.pop();
-        else resolved.push(p);
-      }
-      return posix.join(rootClean, ...resolved);
-    }
-    if (!isLink) {
-      resolved.push(part);
-      continue;
-    }
-    if (++links > MAX_SYMLINKS)
-      throw new EngineError('BAD_PARAMETER', `too many symlinks resolving ${path} in the container`);
-    const target = await readlink(candidate);
-    if (target.startsWith('/')) resolved.length = 0;
-    pending = [...splitPath(target), ...pending];
-  }
-  return posix.join(rootClean, ...resolved);
+export function resolveInRoot(root: string, path: string): Promise<string> {
+  return resolveInScope(posix.resolve(root), path, 'BAD_PARAMETER');
 }
 
 function splitPath(p: string): string[] {

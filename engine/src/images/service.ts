@@ -71,7 +71,8 @@ export class ImageStore implements ImageService, ImageContext {
     await this.index.load((id, err) => this.log.warn({ id, err: String(err) }, 'dropping image with missing blobs'));
     // layer extractions interrupted by a crash: their half-written snapshots are garbage
     for (const s of await this.snapshotter.list()) {
-      if (s.kind === 'active' && s.key.startsWith('extract-')) await this.snapshotter.remove(s.key).catch(() => undefined);
+      if (s.kind === 'active' && s.key.startsWith('extract-'))
+        await this.snapshotter.remove(s.key).catch(() => undefined);
     }
   }
 

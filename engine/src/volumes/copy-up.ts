@@ -2,39 +2,10 @@ import { execFile } from 'node:child_process';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { promisify } from 'node:util';
+import { resolveInScope } from '../archive/scope.js';
 import { EngineError } from '../errors.js';
 
 const run = promisify(execFile);
-
-/**
- * Resolve `path` inside `root` as the container would see it: symlinks are followed, but an
- * absolute link target or `..` can never leave `root` (moby's FollowSymlinkInScope). Node has
- * no such call and no well-kept package does it, hence this small walk.
- */
-export async function resolveInRoot(root: string, path: string): Promise<string> {
-  const pending = posix.normalize(`/${path}`).split('/').filter(Boolean);
-  const done: string[] = [];
-  let links = 0;
-  while (pending.length > 0) {
-    const part = pending.shift()!;
-    if (part === '.') continue;
-    if (part === '..') {
-      done.pop();
-      continue;
-    }
-    const host = posix.join(root, ...done, part);
-    const st = await lstat(host).catch(() => undefined);
-    if (st?.isSymbolicLink()) {
-      if (++links > 255) throw new EngineError('BAD_PARAMETER', `too many links in ${path}`);
-      const target = await readlink(host);
-      if (target.startsWith('/')) done.length = 0;
-      pending.unshift(...target.split('/').filter(Boolean));
-      continue;
-    }
-    done.push(part);
-  }
-  return posix.join(root, ...done);
-}
 
 /**
  * Copy what the image has at `containerPath` into a volume's data directory, as Docker does on
@@ -44,7 +15,7 @@ export async function resolveInRoot(root: string, path: string): Promise<string>
  * Returns whether anything was copied. Throws Docker's error when the image has a file there.
  */
 export async function copyUp(volumeData: string, rootfs: string, containerPath: string): Promise<boolean> {
-  const source = await resolveInRoot(rootfs, containerPath);
+  const source = await resolveInScope(rootfs, containerPath, 'BAD_PARAMETER');
   const st = await lstat(source).catch(() => undefined);
   if (!st) return false;
   if (!st.isDirectory()) {

@@ -1,6 +1,6 @@
 /** Volumes for berthd: the local-driver store and Docker's mount rules (-v, --mount, --tmpfs, VOLUME). */
 
-export { copyUp, resolveInRoot } from './copy-up.js';
+export { copyUp } from './copy-up.js';
 export {
   type OciMount,
   ociMounts,

@@ -4,8 +4,9 @@ import { chmod, chown, lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resolveInRoot } from '../../src/containers/spec.js';
 import type { HostConfig } from '../../src/types/docker.js';
-import { copyUp, resolveInRoot } from '../../src/volumes/copy-up.js';
+import { copyUp } from '../../src/volumes/copy-up.js';
 import {
   ociMounts,
   populateVolumes,
