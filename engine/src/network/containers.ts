@@ -3,10 +3,11 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../errors.js';
 import { readJson, writeJsonAtomic } from '../metadata/atomic.js';
-import { fileMounts, writeContainerFiles } from './container-files.js';
+import { fileMounts, updateContainerFiles, writeContainerFiles } from './container-files.js';
 import type { DnsResolver } from './dns.js';
 import { addEndpoint, type ChainOptions, delEndpoint, LOOPBACK } from './endpoint.js';
 import type { NetworkManager } from './manager.js';
+import { hasNames, networkResolver } from './names.js';
 import { createNetns, deleteNetns, netnsName } from './netns.js';
 import { portRequests, reservePorts } from './ports.js';
 import type { PortProxy } from './proxy.js';
@@ -158,10 +159,9 @@ export class ContainerNetworking {
         this.attachBridged(st, bridged),
       ]);
       for (const r of done) if (r.status === 'rejected') throw r.reason;
-      const first = Object.values(st.live.endpoints)[0];
-      const firstNet = bridged[0];
-      const embeddedDns = firstNet && firstNet.Name !== 'bridge' ? this.mgr.dnsAddress(firstNet.Id) : undefined;
-      const mounts = await writeContainerFiles(opts.filesDir, { ...fileInput, ip: first?.ip, embeddedDns });
+      const ips = Object.values(st.live.endpoints).map((ep) => ep.ip);
+      const embeddedDns = this.embeddedDns(st);
+      const mounts = await writeContainerFiles(opts.filesDir, { ...fileInput, ips, embeddedDns });
       await this.save(st);
       return { netnsPath: path, mounts };
     } catch (err) {
@@ -195,6 +195,30 @@ export class ContainerNetworking {
       live.endpoints[net.Id] = ep;
       if (i === 0) for (const [j, p] of proxies.entries()) p.setTarget(ep.ip, mappings[j]!.containerPort);
     }
+  }
+
+  /**
+   * The DNS server a container asks: its first user network's (as Docker's embedded resolver
+   * starts with the first endpoint that needs one); none on the default bridge alone.
+   */
+  private embeddedDns(st: ContainerNetState): string | undefined {
+    for (const netId of Object.keys(st.live?.endpoints ?? {})) {
+      const dns = hasNames(this.mgr.store.tryFind(netId)) ? this.mgr.dnsAddress(netId) : undefined;
+      if (dns) return dns;
+    }
+    return undefined;
+  }
+
+  /** hosts and resolv.conf of a running container after it joined or left a network. */
+  private async refreshFiles(st: ContainerNetState, change: { added?: string; removed?: string }): Promise<void> {
+    const dir = st.live?.filesDir;
+    if (!dir || !st.live?.netnsName) return;
+    await updateContainerFiles(dir, {
+      ...change,
+      config: st.config,
+      hostResolvConf: this.mgr.resolvConf,
+      embeddedDns: this.embeddedDns(st),
+    }).catch((err) => this.mgr.opts.log?.warn({ err, id: st.id }, 'updating /etc/hosts and resolv.conf'));
   }
 
   private aliases(net: NetworkRecord, cfg: EndpointConfig, id: string): string[] {
@@ -281,6 +305,7 @@ export class ContainerNetworking {
         delete st.networks[net.Id];
         throw err;
       }
+      await this.refreshFiles(st, { added: live.endpoints[net.Id]?.ip });
     }
     await this.save(st);
   }
@@ -302,6 +327,7 @@ export class ContainerNetworking {
       }
       await delEndpoint(this.mgr.cni, ep, id, st.live.netnsPath);
       delete st.live.endpoints[net.Id];
+      await this.refreshFiles(st, { removed: ep.ip });
     }
     delete st.networks[net.Id];
     await this.save(st);
@@ -337,31 +363,15 @@ export class ContainerNetworking {
     return out;
   }
 
-  /** Names on one network for its DNS server: container name, aliases, short ID; `name.network` too. */
+  /** The DNS view of one network's server (see names.ts). */
   resolverFor(net: NetworkRecord): DnsResolver {
-    const live = () =>
-      [...this.states.values()].flatMap((st) => {
-        const ep = st.live?.endpoints[net.Id];
-        return ep ? [{ st, ep }] : [];
-      });
-    const suffix = `.${net.Name.toLowerCase()}`;
-    return {
-      lookup: (name) => {
-        const n = name.endsWith(suffix) ? name.slice(0, -suffix.length) : name;
-        const ips = live()
-          .filter(({ st, ep }) => st.id === n || [st.config.name, ...ep.aliases].some((a) => a.toLowerCase() === n))
-          .map(({ ep }) => ep.ip);
-        return ips.length > 0 ? ips : undefined;
-      },
-      reverse: (ip) => {
-        const hit = live().find(({ ep }) => ep.ip === ip);
-        return hit ? `${hit.st.config.name}${suffix}` : undefined;
-      },
-      upstreams: (clientIp) => {
-        const hit = live().find(({ ep }) => ep.ip === clientIp);
-        const own = hit?.st.config.hostConfig?.Dns;
+    return networkResolver(net, {
+      states: () => this.states.values(),
+      network: (id) => this.mgr.store.tryFind(id),
+      upstreams: (client) => {
+        const own = client?.config.hostConfig?.Dns;
         return own?.length ? own : this.mgr.upstreams();
       },
-    };
+    });
   }
 }

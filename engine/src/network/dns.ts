@@ -10,10 +10,13 @@ import dnsPacket from 'dns-packet';
  */
 
 export interface DnsResolver {
-  /** IPv4 addresses for a name on this network, or undefined when the name is not a container. */
-  lookup(name: string): string[] | undefined;
-  /** A container name for a reverse lookup of one of this network's addresses. */
-  reverse(ip: string): string | undefined;
+  /**
+   * IPv4 addresses for a name as the asking container sees it (on every network it shares with
+   * this one's), or undefined when the name is not a container there.
+   */
+  lookup(name: string, clientIp: string): string[] | undefined;
+  /** A container name for a reverse lookup of an address the asking container can see. */
+  reverse(ip: string, clientIp: string): string | undefined;
   /** Upstream servers for a client (its --dns, else the host's). */
   upstreams(clientIp: string): string[];
 }
@@ -121,7 +124,7 @@ export class DnsServer {
         answers,
       });
     if (q.class === 'IN' && (q.type === 'A' || q.type === 'AAAA' || (q.type as string) === 'ANY')) {
-      const ips = this.opts.resolver.lookup(name);
+      const ips = this.opts.resolver.lookup(name, clientIp);
       if (ips) {
         // IPv4-only networks: AAAA for a known name is an empty NOERROR answer, as Docker gives.
         const answers: dnsPacket.Answer[] =
@@ -131,7 +134,7 @@ export class DnsServer {
     }
     if (q.class === 'IN' && q.type === 'PTR') {
       const ip = ptrToIp(name);
-      const host = ip && this.opts.resolver.reverse(ip);
+      const host = ip && this.opts.resolver.reverse(ip, clientIp);
       if (host) return reply([{ type: 'PTR', class: 'IN', name: q.name, ttl: TTL, data: host }]);
     }
     const upstreams = this.opts.resolver.upstreams(clientIp);
@@ -160,7 +163,10 @@ function forwardUdp(msg: Buffer, server: string, timeoutMs: number): Promise<Buf
   const { host, port } = splitServer(server);
   return new Promise((resolve, reject) => {
     const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    let finished = false;
     const done = (err?: Error, data?: Buffer) => {
+      if (finished) return;
+      finished = true;
       clearTimeout(timer);
       sock.close();
       if (err || !data) reject(err ?? new Error('no answer'));
@@ -171,7 +177,8 @@ function forwardUdp(msg: Buffer, server: string, timeoutMs: number): Promise<Buf
     sock.on('message', (data) => {
       if (data.length >= 2 && data.readUInt16BE(0) === msg.readUInt16BE(0)) done(undefined, data);
     });
-    sock.send(msg, port, host);
+    // Connected, so a server that is not there (ICMP port unreachable) fails at once, not at the timeout.
+    sock.connect(port, host, () => sock.send(msg));
   });
 }
 

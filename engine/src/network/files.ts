@@ -17,6 +17,8 @@ export interface HostsOptions {
   domainname?: string;
   /** The container's address on its first network ('' or undefined: none, e.g. --network none). */
   ip?: string;
+  /** Its addresses on all its networks, one line each (as moby since v25); overrides `ip`. */
+  ips?: string[];
   /** `--add-host name:ip` entries (HostConfig.ExtraHosts). */
   extraHosts?: string[];
   /** What `host-gateway` in --add-host stands for. */
@@ -35,12 +37,28 @@ export function buildHosts(o: HostsOptions): string {
     if (ip === 'host-gateway' && o.hostGatewayIp) ip = o.hostGatewayIp;
     lines.push(`${ip}\t${name}`);
   }
-  if (o.ip) {
-    const fqdn = o.domainname ? `${o.hostname}.${o.domainname}` : o.hostname;
-    const dot = fqdn.indexOf('.');
-    lines.push(`${o.ip}\t${dot > 0 ? `${fqdn} ${fqdn.slice(0, dot)}` : fqdn}`);
-  }
+  for (const ip of o.ips ?? (o.ip ? [o.ip] : [])) lines.push(hostsRecord(ip, o.hostname, o.domainname));
   return `${lines.join('\n')}\n`;
+}
+
+/** The container's own line for one of its addresses: `ip fqdn short` (libnetwork's updateHostsFile). */
+export function hostsRecord(ip: string, hostname: string, domainname?: string): string {
+  const fqdn = domainname ? `${hostname}.${domainname}` : hostname;
+  const dot = fqdn.indexOf('.');
+  return `${ip}\t${dot > 0 ? `${fqdn} ${fqdn.slice(0, dot)}` : fqdn}`;
+}
+
+/** Append a record to a hosts file's text (network connect). */
+export function addHostsRecord(text: string, record: string): string {
+  return `${text.replace(/\n*$/, '\n')}${record}\n`;
+}
+
+/** Drop the lines for one address (network disconnect), leaving everything else as it was. */
+export function removeHostsAddress(text: string, ip: string): string {
+  return text
+    .split('\n')
+    .filter((l) => l.split(/\s+/)[0] !== ip)
+    .join('\n');
 }
 
 export function buildHostname(hostname: string): string {
