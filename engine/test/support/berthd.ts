@@ -49,7 +49,8 @@ export class TestDaemon {
     });
     const deadline = Date.now() + 60_000; // generous: a loaded CI machine starts slowly
     while (Date.now() < deadline) {
-      if (this.proc.exitCode !== null) throw new Error(`berthd exited with ${this.proc.exitCode}: ${this.stderr()}`);
+      if (!running(this.proc))
+        throw new Error(`berthd exited with ${this.proc.exitCode ?? this.proc.signalCode}: ${this.stderr()}`);
       if (await this.ping()) return;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -116,7 +117,7 @@ export class TestDaemon {
   /** Kill berthd hard (no cleanup): for live-restore tests. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const proc = this.proc;
-    if (!proc || proc.exitCode !== null) return;
+    if (!proc || !running(proc)) return;
     await new Promise<void>((resolve) => {
       proc.once('exit', () => resolve());
       proc.kill(signal);
@@ -125,7 +126,7 @@ export class TestDaemon {
 
   /** Remove every container, stop berthd, unmount and delete the data root. */
   async cleanup(): Promise<void> {
-    if (this.proc && this.proc.exitCode === null) {
+    if (this.proc && running(this.proc)) {
       const ids = this.docker(['ps', '-aq']).stdout.split('\n').filter(Boolean);
       if (ids.length > 0) this.docker(['rm', '-f', ...ids]);
       await this.kill('SIGTERM');
@@ -141,4 +142,9 @@ export class TestDaemon {
     spawnSync('pkill', ['-f', `conmon.*${this.root}`]);
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** A process that died of a signal has exitCode null but signalCode set. */
+function running(proc: ChildProcess): boolean {
+  return proc.exitCode === null && proc.signalCode === null;
 }
