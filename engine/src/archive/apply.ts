@@ -1,21 +1,22 @@
 import { createHash } from 'node:crypto';
-import type { Stats } from 'node:fs';
 import {
-  chmod,
-  chown,
-  copyFile,
-  lchown,
-  link,
-  lstat,
-  lutimes,
-  mkdir,
-  open,
-  readlink,
-  realpath,
-  rm,
-  symlink,
-  utimes,
-} from 'node:fs/promises';
+  chmodSync,
+  chownSync,
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  type Stats,
+  symlinkSync,
+  writeSync,
+} from 'node:fs';
+import { copyFile, lstat, readlink, realpath, rm, symlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import tar, { type Header as TarStreamHeader } from 'tar-stream';
@@ -53,7 +54,12 @@ export type TarHeader = Partial<TarStreamHeader> & { name: string; pax?: Record<
 type Header = TarHeader;
 
 /**
- * Extract one OCI/Docker layer into an overlay upper directory. Whiteouts become overlay
+ * Extract one OCI/Docker layer into an overlay upper directory.
+ *
+ * The per-entry metadata calls (lstat, open, chown, chmod, utimes, mkdir, symlink, link) are
+ * synchronous on purpose: each takes microseconds, while a promise call waits a thread-pool round
+ * trip, and a layer makes eight of them per file one after another — which made extraction six
+ * times slower than GNU tar. The event loop still turns between entries (the tar stream is async). Whiteouts become overlay
  * whiteouts (0:0 character devices) and opaque markers the `trusted.overlay.opaque` xattr.
  * Nothing is ever created outside `upperDir`: names are cleaned and refused when they climb out,
  * parent directories are resolved with symlinks scoped to `upperDir`, the last component is
@@ -175,7 +181,7 @@ class LayerApplier {
     if (name.startsWith(WHITEOUT_PREFIX)) return this.whiteout(parentRel, name, h);
     const parent = await this.ensureDir(parentRel);
     const target = join(parent, name);
-    const existing = await lstatOrUndefined(target);
+    const existing = lstatOrUndefined(target);
     if (existing && !(existing.isDirectory() && h.type === 'directory')) {
       await rm(target, { recursive: true, force: true });
       this.dirCache.clear();
@@ -188,44 +194,44 @@ class LayerApplier {
       case 'file':
       case 'contiguous-file': {
         // 'wx' = O_CREAT|O_EXCL: never opens through a symlink planted at the last component
-        const fh = await open(target, 'wx', 0o600);
+        const fd = openSync(target, 'wx', 0o600);
         try {
           for await (const chunk of content) {
-            await fh.write(chunk);
+            for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
             this.size += chunk.length;
           }
-          await fh.chown(uid, gid);
-          await fh.chmod(mode); // after chown, which clears setuid/setgid
-          await fh.utimes(mtime, mtime);
+          fchownSync(fd, uid, gid);
+          fchmodSync(fd, mode); // after chown, which clears setuid/setgid
+          futimesSync(fd, mtime, mtime);
         } finally {
-          await fh.close();
+          closeSync(fd);
         }
         break;
       }
       case 'directory':
-        if (!existing?.isDirectory()) await mkdir(target, { mode: 0o755 });
-        await chown(target, uid, gid);
-        await chmod(target, mode);
+        if (!existing?.isDirectory()) mkdirSync(target, { mode: 0o755 });
+        chownSync(target, uid, gid);
+        chmodSync(target, mode);
         this.dirTimes.push({ path: target, mtime });
         break;
       case 'symlink':
         // the target text is stored as is; it is only ever resolved in a container's root
-        await symlink(h.linkname ?? '', target);
+        symlinkSync(h.linkname ?? '', target);
         this.dirCache.clear();
-        await lchown(target, uid, gid);
-        await lutimes(target, mtime, mtime);
+        lchownSync(target, uid, gid);
+        lutimesSync(target, mtime, mtime);
         break;
       case 'link':
-        await link(await this.hardlinkSource(h.linkname ?? ''), target);
+        linkSync(await this.hardlinkSource(h.linkname ?? ''), target);
         return; // same inode: its metadata is the target's
       case 'character-device':
       case 'block-device':
       case 'fifo': {
         const kind = h.type === 'fifo' ? 'p' : h.type === 'block-device' ? 'b' : 'c';
         await mknod(target, kind, h.devmajor ?? 0, h.devminor ?? 0);
-        await lchown(target, uid, gid);
-        await chmod(target, mode);
-        await lutimes(target, mtime, mtime);
+        lchownSync(target, uid, gid);
+        chmodSync(target, mode);
+        lutimesSync(target, mtime, mtime);
         break;
       }
       default:
@@ -257,12 +263,12 @@ class LayerApplier {
     }
     const parent = await this.ensureDir(parentRel);
     const target = join(parent, hidden);
-    if (await lstatOrUndefined(target)) {
+    if (lstatOrUndefined(target)) {
       await rm(target, { recursive: true, force: true });
       this.dirCache.clear();
     }
     await mknod(target, 'c', 0, 0);
-    await lchown(target, h.uid ?? 0, h.gid ?? 0);
+    lchownSync(target, h.uid ?? 0, h.gid ?? 0);
   }
 
   /**
@@ -279,14 +285,14 @@ class LayerApplier {
     let cur = this.root;
     for (let i = 0; i < parts.length; i++) {
       cur = join(cur, parts[i]!);
-      const st = await lstatOrUndefined(cur);
+      const st = lstatOrUndefined(cur);
       if (st?.isDirectory()) continue;
       if (st) throw new EngineError('INVALID_ARCHIVE', `${parts.slice(0, i + 1).join('/')} is not a directory`);
-      await mkdir(cur, { mode: 0o755 });
+      mkdirSync(cur, { mode: 0o755 });
       const lower = await this.findInLowers(parts.slice(0, i + 1).join('/'));
       if (lower?.st.isDirectory()) {
-        await chown(cur, lower.st.uid, lower.st.gid);
-        await chmod(cur, lower.st.mode & 0o7777);
+        chownSync(cur, lower.st.uid, lower.st.gid);
+        chmodSync(cur, lower.st.mode & 0o7777);
       }
     }
     this.dirCache.set(rel, abs);
@@ -299,7 +305,7 @@ class LayerApplier {
     if (rel === '') throw new EngineError('INVALID_ARCHIVE', `hard link to the root: ${JSON.stringify(linkname)}`);
     const parent = await this.ensureDir(dirname(rel) === '.' ? '' : dirname(rel));
     const src = join(parent, basename(rel));
-    const st = await lstatOrUndefined(src);
+    const st = lstatOrUndefined(src);
     if (st && !isWhiteout(st)) {
       if (st.isDirectory()) throw new EngineError('INVALID_ARCHIVE', `hard link to a directory: ${linkname}`);
       return src;
@@ -320,7 +326,7 @@ class LayerApplier {
   private async findInLowers(rel: string) {
     for (const dir of this.opts.lowerDirs ?? []) {
       const path = await resolveInScope(dir, rel);
-      const st = await lstatOrUndefined(path);
+      const st = lstatOrUndefined(path);
       if (st && isWhiteout(st)) return undefined;
       if (st) return { path, st };
     }
@@ -358,9 +364,9 @@ class LayerApplier {
   }
 }
 
-async function lstatOrUndefined(path: string) {
+function lstatOrUndefined(path: string): Stats | undefined {
   try {
-    return await lstat(path);
+    return lstatSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
@@ -377,13 +383,13 @@ async function copyUp(from: string, to: string, st: Stats): Promise<void> {
     await symlink(await readlink(from), to);
   } else if (st.isFile()) {
     await copyFile(from, to);
-    await chown(to, st.uid, st.gid);
-    await chmod(to, st.mode & 0o7777);
+    chownSync(to, st.uid, st.gid);
+    chmodSync(to, st.mode & 0o7777);
     await utimes(to, st.mtime, st.mtime);
     return;
   } else {
     throw new EngineError('INVALID_ARCHIVE', `hard link to a special file in a lower layer: ${from}`);
   }
-  await lchown(to, st.uid, st.gid);
-  await lutimes(to, st.mtime, st.mtime);
+  lchownSync(to, st.uid, st.gid);
+  lutimesSync(to, st.mtime, st.mtime);
 }
