@@ -119,7 +119,21 @@ export class ShellManager {
    */
   async connect(ws: WebSocket, claims: TicketClaims, size: { cols: number; rows: number }): Promise<void> {
     const { db } = this.deps;
+    // Frames that arrive while the user and role are looked up (keystrokes, a resize, a close)
+    // are held here and handed to the session once it listens; ws drops events nobody hears.
+    const held: [Buffer, boolean][] = [];
+    let heldBytes = 0;
+    const hold = (data: Buffer, isBinary: boolean) => {
+      heldBytes += data.length;
+      if (heldBytes <= 64 << 10) held.push([Buffer.from(data), isBinary]);
+    };
+    ws.on('message', hold);
+    const handOver = () => {
+      ws.off('message', hold);
+      for (const [data, isBinary] of held.splice(0)) ws.emit('message', data, isBinary);
+    };
     const fail = (message: string, code = 4403) => {
+      ws.off('message', hold);
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'error', message }));
       ws.close(code, message.slice(0, 120));
     };
@@ -138,6 +152,7 @@ export class ShellManager {
       const session = this.live.get(claims.sessionId);
       if (!session || session.state === 'ended') return fail(`shell session ${claims.sessionId} has ended`, 4404);
       session.attach(ws);
+      handOver();
       return;
     }
     const host = this.deps.hosts.find(claims.hostId);
@@ -170,7 +185,10 @@ export class ShellManager {
     );
     this.live.set(session.info.id, session);
     try {
-      await session.start(ws);
+      // start() binds the socket before its first await, so the held frames reach the session.
+      const started = session.start(ws);
+      handOver();
+      await started;
     } catch (err) {
       this.deps.log.info({ session: session.info.id, err: (err as Error).message }, 'shell failed to start');
       fail((err as Error).message, 1011);

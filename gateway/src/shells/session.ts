@@ -42,6 +42,59 @@ const LOW_WATER = 256 << 10;
 // Output kept for a browser that dropped; beyond it the engine stream waits for a reattach.
 const BACKLOG_MAX = 1 << 20;
 
+/**
+ * Hangs up the terminal of an exec: ^C, then — once the output has settled (a shell is back at
+ * its prompt, reading raw keys) — ^D. Sent together, the ^D lands in the input the interrupt
+ * flushes. A ^C that arrives while the shell is starting a program reaches neither, so the
+ * pair is repeated a few times before giving up.
+ */
+async function hangUp(stream: Duplex): Promise<void> {
+  let gone = false;
+  const ended = new Promise<void>((r) => {
+    const done = () => {
+      gone = true;
+      r();
+    };
+    stream.once('end', done);
+    stream.once('close', done);
+  });
+  const settled = (quietMs: number, maxMs: number) =>
+    new Promise<void>((resolve) => {
+      let quiet: NodeJS.Timeout | undefined;
+      const finish = () => {
+        clearTimeout(quiet);
+        clearTimeout(cap);
+        stream.off('data', onData);
+        resolve();
+      };
+      const onData = () => {
+        clearTimeout(quiet);
+        quiet = setTimeout(finish, quietMs);
+      };
+      const cap = setTimeout(finish, maxMs);
+      quiet = setTimeout(finish, quietMs);
+      stream.on('data', onData);
+    });
+  stream.resume(); // output must flow for the program to make progress and for 'end' to come
+  for (let round = 0; round < 3 && !gone; round++) {
+    stream.write('\u0003');
+    await Promise.race([ended, settled(150, 1000)]);
+    if (gone) break;
+    stream.write('\u0004');
+    await Promise.race([ended, settled(150, 1000).then(() => new Promise((r) => setTimeout(r, 200)))]);
+  }
+}
+
+/** `{"type":"close"}`: cheap enough to test every text frame before the full parse. */
+function isCloseRequest(data: Buffer): boolean {
+  if (data.length > 64) return false;
+  try {
+    return (JSON.parse(data.toString('utf8')) as { type?: unknown })?.type === 'close';
+  } catch {
+    return false;
+  }
+}
+
 export class ShellSession {
   state: 'starting' | 'live' | 'detached' | 'ended' = 'starting';
   private ws: WebSocket | null = null;
@@ -63,6 +116,8 @@ export class ShellSession {
   private ended: Promise<SessionEnd> | null = null;
   private early: Buffer[] = [];
   private streamEnded = false;
+  /** The browser sent {"type":"close"} while the exec was still starting. */
+  private closeRequested = false;
 
   constructor(
     readonly info: ShellInfo,
@@ -145,7 +200,8 @@ export class ShellSession {
     this.state = 'live';
     this.deps.onState(this, 'live');
     this.sendControl({ type: 'ready', sessionId: info.id, recorded: true });
-    if (!this.ws) this.detach(); // the browser left while the exec was starting
+    if (this.closeRequested) void this.end({ closed: true });
+    else if (!this.ws) this.detach(); // the browser left while the exec was starting
   }
 
   /** A browser reattaching within the grace period. Replaces any socket still bound. */
@@ -218,6 +274,13 @@ export class ShellSession {
 
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (this.state === 'ended') return;
+    if (!isBinary && isCloseRequest(data)) {
+      // The user closed the terminal: end now rather than wait out the grace period a bare
+      // socket close would start. finish() hangs up the exec and closes the socket.
+      if (this.stream) void this.end({ closed: true });
+      else this.closeRequested = true;
+      return;
+    }
     if (!this.stream) {
       // Typed before the exec is attached: kept (bounded) and sent once it is.
       if (isBinary && this.early.reduce((n, b) => n + b.length, 0) < 64 << 10) this.early.push(Buffer.from(data));
@@ -260,10 +323,15 @@ export class ShellSession {
 
   private onOutput(chunk: Buffer): void {
     const stream = this.stream!;
+    // Ended: what the hangup makes the program print is drained, not recorded or shown.
+    if (this.state === 'ended') return;
     // One chunk at a time: stored in the recording, then delivered, then the next is read.
     stream.pause();
     this.outputChain = this.outputChain.then(async () => {
-      if (this.state === 'ended' || !this.recorder) return;
+      if (this.state === 'ended' || !this.recorder) {
+        stream.resume();
+        return;
+      }
       try {
         await this.recorder.output(chunk);
       } catch {
@@ -310,27 +378,22 @@ export class ShellSession {
   }
 
   /** Ends the session (idempotent): reports to the browser, closes the recording, persists. */
-  end(reason: { error?: string }): Promise<SessionEnd> {
+  end(reason: { error?: string; closed?: boolean }): Promise<SessionEnd> {
     this.ended ??= this.finish(reason);
     return this.ended;
   }
 
-  private async finish(reason: { error?: string }): Promise<SessionEnd> {
+  private async finish(reason: { error?: string; closed?: boolean }): Promise<SessionEnd> {
     const wasStarted = this.state !== 'starting';
     this.state = 'ended';
     clearTimeout(this.graceTimer);
     const stream = this.stream;
     if (stream && wasStarted && !this.streamEnded && !stream.destroyed) {
-      // Ended from this side (grace expired, recording failed, host removed, shutdown). Closing
-      // the engine connection does not stop an exec, so do what a hangup does to a terminal:
-      // interrupt, then end of input. A program that ignores both keeps running, as it would
-      // after `docker exec` lost its client.
-      const gone = new Promise((r) => {
-        stream.once('end', r);
-        stream.once('close', r);
-      });
-      stream.write('\u0003\u0004');
-      await Promise.race([gone, new Promise((r) => setTimeout(r, 1000))]);
+      // Ended from this side (closed by the user, grace expired, recording failed, host removed,
+      // shutdown). Closing the engine connection does not stop an exec, so do what a hangup does
+      // to a terminal: interrupt, then end of input. A program that ignores both keeps running,
+      // as it would after `docker exec` lost its client.
+      await hangUp(stream);
     }
     await this.outputChain;
     let exitCode: number | null = null;
@@ -364,7 +427,7 @@ export class ShellSession {
     if (exitCode !== null) this.sendControl({ type: 'exit', code: exitCode });
     const ws = this.ws;
     this.unbindSocket();
-    ws?.close(error ? 1011 : 1000, error ? 'shell ended' : 'exited');
+    ws?.close(error ? 1011 : 1000, error ? 'shell ended' : reason.closed ? 'closed' : 'exited');
     return end;
   }
 }
