@@ -17,6 +17,7 @@ import {
 } from './platform.js';
 import { LayerProgress, pullUnpackProgress, shortId, statusEvent } from './progress.js';
 import { familiarString, parseRemoteReference, type RemoteReference } from './reference.js';
+import { DownloadTee } from './tee.js';
 import { NetworkError } from './transport.js';
 
 export interface PullOptions {
@@ -111,7 +112,8 @@ export async function pull(
     );
   }
 
-  if (await fetchLayers(ctx, client, ref, manifest.layers, progress, signal)) downloaded = true;
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (await fetchLayers(ctx, client, ref, manifest.layers, diffIds, progress, signal)) downloaded = true;
 
   const record = await ctx.images.createFromManifest(
     manifestDigest,
@@ -165,6 +167,7 @@ async function fetchLayers(
   client: RegistryClient,
   ref: RemoteReference,
   layers: OciDescriptor[],
+  diffIds: string[],
   progress: ProgressFn,
   signal?: AbortSignal,
 ): Promise<boolean> {
@@ -186,15 +189,22 @@ async function fetchLayers(
       const id = shortId(layer.digest);
       const bar = new LayerProgress(progress, id, 'Downloading', layer.size);
       try {
-        await ensureBlob(ctx, layer.digest, () =>
-          downloadBlob(ctx, client, ref.path, layer, linked, {
-            onBytes: (n) => bar.update(n),
-            onEnd: () => {
-              bar.stop();
-              progress(statusEvent('Verifying Checksum', id));
-            },
-          }),
-        );
+        await ensureBlob(ctx, layer.digest, async () => {
+          const tee = await startUnpack(ctx, layers, diffIds, layer);
+          try {
+            await downloadBlob(ctx, client, ref.path, layer, linked, {
+              onBytes: (n) => bar.update(n),
+              onEnd: () => {
+                bar.stop();
+                progress(statusEvent('Verifying Checksum', id));
+              },
+              ...(tee ? { tee } : {}),
+            });
+          } catch (err) {
+            tee?.abandon(err as Error); // the extraction must not wait for bytes that never come
+            throw err;
+          }
+        });
       } finally {
         bar.stop();
       }
@@ -231,6 +241,24 @@ async function ensureBlob(ctx: DistributionContext, digest: string, download: ()
 interface DownloadHooks {
   onBytes?: (current: number) => void;
   onEnd?: () => void;
+  /** The layer's extraction, fed the same bytes while they download (first attempt only). */
+  tee?: DownloadTee;
+}
+
+/** Unpack `layer` while it downloads when the image store can start that now (see Unpacker). */
+async function startUnpack(
+  ctx: DistributionContext,
+  layers: OciDescriptor[],
+  diffIds: string[],
+  layer: OciDescriptor,
+): Promise<DownloadTee | undefined> {
+  const i = layers.findIndex((l) => l.digest === layer.digest);
+  if (!ctx.images.unpackWhileDownloading || diffIds.length !== layers.length || i < 0) return undefined;
+  const tee = new DownloadTee();
+  const started = await ctx.images.unpackWhileDownloading(diffIds, i, tee.stream, (ok) => {
+    if (!ok) tee.cutOff();
+  });
+  return started ? tee : undefined;
 }
 
 /** Stream one blob into the content store, resuming from the ingest's offset with Range. */
@@ -248,18 +276,28 @@ async function downloadBlob(
     try {
       const offset = await ctx.content.ingestOffset(ref);
       const { body, start } = await client.blob(repo, desc.digest, offset < desc.size ? offset : 0, signal);
+      // An extraction needs the blob from its first byte: a resumed download leaves it behind.
+      const tee = start === 0 && attempt === 1 ? hooks.tee : undefined;
+      if (!tee) hooks.tee?.abandon(new Error('download resumed'));
       let current = start;
       hooks.onBytes?.(current);
       async function* counted(): AsyncGenerator<Uint8Array> {
         for await (const chunk of body as AsyncIterable<Buffer>) {
           current += chunk.length;
           hooks.onBytes?.(current);
+          await tee?.write(chunk);
           yield chunk;
         }
         hooks.onEnd?.();
       }
-      if (start > 0) await ctx.content.resume(ref, counted(), opts);
-      else await ctx.content.ingest(counted(), opts);
+      try {
+        if (start > 0) await ctx.content.resume(ref, counted(), opts);
+        else await ctx.content.ingest(counted(), opts);
+      } catch (err) {
+        tee?.abandon(err as Error);
+        throw err;
+      }
+      tee?.end();
       return;
     } catch (err) {
       // Registry answers and bad bytes are final; broken connections are retried from the offset.

@@ -196,6 +196,15 @@ export class ImageStore implements ImageService, ImageContext {
     return (await this.register(manifestDigest, reg, progress)).record;
   }
 
+  unpackWhileDownloading(
+    diffIds: string[],
+    i: number,
+    source: AsyncIterable<Uint8Array>,
+    onSettled: (ok: boolean) => void,
+  ): Promise<boolean> {
+    return this.unpacker.unpackWhileDownloading(diffIds, i, source, onSettled);
+  }
+
   async commit(
     key: string,
     parentImageId: string | undefined,

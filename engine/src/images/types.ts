@@ -115,4 +115,15 @@ export interface ImageService {
     opts: { reference?: string; repoDigest?: string },
     progress?: ProgressFn,
   ): Promise<ImageRecord>;
+  /**
+   * Start extracting layer `i` (of an image with these diffIDs) from `source` as it downloads;
+   * false when it cannot start now (then `source` must not be fed). `onSettled` tells whether it
+   * succeeded, so the feeder stops feeding an extraction that gave up. See Unpacker.
+   */
+  unpackWhileDownloading?(
+    diffIds: string[],
+    i: number,
+    source: AsyncIterable<Uint8Array>,
+    onSettled: (ok: boolean) => void,
+  ): Promise<boolean>;
 }

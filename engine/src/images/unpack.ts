@@ -15,6 +15,8 @@ export const LAYER_SIZE_LABEL = 'berth.layer.size';
  */
 export class Unpacker {
   private readonly inflight = new Map<string, Promise<number>>();
+  /** Extractions fed by a download in progress (pull), by chainID: the size, or undefined if it failed. */
+  private readonly streaming = new Map<string, Promise<number | undefined>>();
 
   constructor(
     private readonly content: ContentStore,
@@ -51,6 +53,14 @@ export class Unpacker {
     progress?: ProgressFn,
   ): Promise<number> {
     const chainId = chain[i]!;
+    const streamed = await this.streaming.get(chainId);
+    if (streamed !== undefined) {
+      // Extracted while it downloaded: the progress a client expects, all at once.
+      const layer = manifest.layers[i]!;
+      const id = layer.digest.slice(7, 19);
+      progress?.({ status: 'Loading layer', id, progressDetail: { current: layer.size, total: layer.size } });
+      return streamed;
+    }
     const existing = await this.snapshotter.stat(chainId);
     if (existing) return Number(existing.labels[LAYER_SIZE_LABEL] ?? 0);
     let running = this.inflight.get(chainId);
@@ -76,5 +86,43 @@ export class Unpacker {
       this.inflight.set(chainId, running);
     }
     return running;
+  }
+
+  /**
+   * Extract a layer from its bytes while they download (pull), so extraction overlaps the
+   * transfer instead of following it. Only when its parent chain is already on disk (the bottom
+   * layer, or a layer over a base the host has) and nobody unpacks that chain yet; returns false
+   * otherwise and the caller does not feed `source`. A failed or abandoned extraction is dropped
+   * quietly: the later unpack() extracts from the content store as usual and reports the error.
+   */
+  async unpackWhileDownloading(
+    diffIds: string[],
+    i: number,
+    source: AsyncIterable<Uint8Array>,
+    onSettled: (ok: boolean) => void,
+  ): Promise<boolean> {
+    const chain = computeChainIds(diffIds);
+    const chainId = chain[i];
+    const parent = chain[i - 1];
+    if (!chainId || this.inflight.has(chainId) || this.streaming.has(chainId)) return false;
+    if (await this.snapshotter.stat(chainId)) return false;
+    if (parent !== undefined && !(await this.snapshotter.stat(parent))) return false;
+    const running = applyLayerToSnapshot(this.snapshotter, chainId, parent, source, {
+      expectedDiffId: diffIds[i]!,
+      ...(this.log ? { log: this.log } : {}),
+    }).then(
+      (res) => {
+        onSettled(true);
+        return res.size;
+      },
+      (err: unknown) => {
+        this.log?.debug({ chainId, err: String(err) }, 'unpack during download abandoned');
+        onSettled(false);
+        return undefined;
+      },
+    );
+    this.streaming.set(chainId, running);
+    void running.finally(() => this.streaming.delete(chainId));
+    return true;
   }
 }
