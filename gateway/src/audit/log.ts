@@ -6,7 +6,7 @@
 
 import type { Db, Provider } from '../db/client.js';
 import type { Logger } from '../log.js';
-import { GENESIS_HASH, hashEvent } from './chain.js';
+import { type ChainedFields, GENESIS_HASH, hashEvent } from './chain.js';
 import { redact } from './redact.js';
 
 export interface AuditEntry {
@@ -22,21 +22,9 @@ export interface AuditEntry {
   clientIp?: string | null;
 }
 
-export interface AuditEventRow {
+/** A stored event: the chained fields, its row id and its own hash. */
+export interface AuditEventRow extends ChainedFields {
   id: number;
-  seq: number;
-  time: Date;
-  actorId: string | null;
-  actorName: string | null;
-  action: string;
-  hostId: string | null;
-  hostName: string | null;
-  target: string | null;
-  params: string;
-  result: string;
-  error: string | null;
-  clientIp: string | null;
-  prevHash: string;
   hash: string;
 }
 
