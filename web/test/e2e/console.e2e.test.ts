@@ -83,25 +83,41 @@ describe('console', () => {
     // The renderer is recorded on the element: WebGL where available, the DOM fallback otherwise.
     expect(['webgl', 'dom']).toContain(await page.getByTestId('terminal').getAttribute('data-renderer'));
     // A narrower window refits the terminal and the shell learns the new size.
+    let asked = 0;
     const size = async () => {
-      await page.keyboard.type('busybox stty size');
+      // A numbered answer line, so the wait is for this question's answer and nothing older.
+      const tag = `SZ${++asked}`;
+      await page.keyboard.type(`echo ${tag} $(busybox stty size)`);
       await page.keyboard.press('Enter');
-      await page.waitForTimeout(500);
-      const lines = (await terminalText(page, 'terminal', 3)).split('\n');
-      const m = /^(\d+) (\d+)$/.exec(lines.at(-2)?.trim() ?? '');
-      if (!m) throw new Error(`no stty answer in: ${lines.join(' / ')}`);
-      return { rows: Number(m[1]), cols: Number(m[2]) };
+      const answer = new RegExp(`^${tag} (\\d+) (\\d+)$`);
+      let m: RegExpExecArray | null = null;
+      await expect
+        .poll(
+          async () => {
+            const lines = (await terminalText(page, 'terminal', 6)).split('\n');
+            m = lines.map((l) => answer.exec(l.trim())).find(Boolean) ?? null;
+            return m !== null;
+          },
+          { timeout: 15_000 },
+        )
+        .toBe(true);
+      const [, rows, cols] = m as unknown as RegExpExecArray;
+      return { rows: Number(rows), cols: Number(cols) };
     };
     const before = await size();
     await page.setViewportSize({ width: 1100, height: 900 });
     await expect.poll(async () => (await size()).cols, { timeout: 15_000 }).toBeLessThan(before.cols);
     await page.setViewportSize({ width: 1440, height: 900 });
-    // Leave the shell the way a person does; the session ends with the process.
-    await page.keyboard.type('exit');
-    await page.keyboard.press('Enter');
+    // Close it with the button: the console says {"type":"close"} and the gateway ends the shell
+    // at once (a dropped connection would keep it for a 30 s grace period instead).
+    await page.getByTestId('terminal-close').click();
     await expect
       .poll(() => page.getByTestId('terminal-panel').getAttribute('data-state'), { timeout: 20_000 })
-      .toBe('exited');
+      .toBe('closed');
+    await page.goto(`${base}/shells`);
+    const row = page.getByTestId('shell-row').first();
+    await row.waitFor();
+    await expect.poll(() => row.getAttribute('data-live'), { timeout: 15_000 }).toBe('false');
   });
 
   it('streams logs live, searches them, and charts stats', async () => {
@@ -176,6 +192,8 @@ describe('console', () => {
 
     await page.goto(`${base}/audit?action=shells.open`);
     await page.locator('[data-testid="audit-row"][data-action="shells.open"]').first().waitFor();
+    await page.goto(`${base}/audit?action=shells.end`);
+    await page.locator('[data-testid="audit-row"][data-action="shells.end"]').first().waitFor();
 
     await page.goto(`${base}/shells/${sessionId}`);
     const player = page.getByTestId('replay-player');
