@@ -20,6 +20,9 @@ import type { VolumeOps } from './volumes.js';
  * the task lives; it, the network and the volumes are released when the task is gone.
  */
 export class BundlePreparer implements TaskPreparer {
+  /** Endpoints still coming up for a prepared task (see ready()). */
+  private readonly networkReady = new Map<string, Promise<void>>();
+
   constructor(
     private readonly ctx: DaemonContext,
     private readonly network: NetworkOps,
@@ -66,6 +69,7 @@ export class BundlePreparer implements TaskPreparer {
       if (network.status === 'rejected') throw network.reason;
       const user = volumes.value;
       const net = network.value;
+      this.networkReady.set(c.id, net.ready);
       const spec = await buildSpec({
         id: c.id,
         image: image.config,
@@ -96,7 +100,15 @@ export class BundlePreparer implements TaskPreparer {
     };
   }
 
+  /** Between `runc create` and `runc start`: the container's endpoints are up. */
+  async ready(c: ContainerRecord): Promise<void> {
+    const ready = this.networkReady.get(c.id);
+    this.networkReady.delete(c.id);
+    await ready;
+  }
+
   async released(c: ContainerRecord): Promise<void> {
+    this.networkReady.delete(c.id);
     const results = await Promise.allSettled([
       unmount(this.rootfsPath(c)),
       this.network.stop(c),

@@ -115,6 +115,7 @@ export class ContainerLifecycle {
       const { pid } = await this.ctx.runtime.create(opts);
       created = true;
       await this.attach.connectPending(c);
+      await this.tasks.ready?.(c);
       await this.ctx.runtime.start(c.id);
       Object.assign(c.state, {
         Status: 'running',

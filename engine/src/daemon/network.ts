@@ -112,13 +112,16 @@ export class NetworkOps {
   }
 
   /**
-   * Before the task is created: namespace, endpoints, published ports, and the /etc files in the
-   * container's directory. netnsPath null: the host's network namespace.
+   * Before the task is created: the namespace, published ports and the /etc files in the
+   * container's directory (netnsPath null: the host's network namespace). The endpoints come
+   * up in `ready`, alongside `runc create`; the task must not start before it resolves.
    */
-  async start(c: ContainerRecord): Promise<{ netnsPath: string | null; etcFiles: EtcFiles }> {
+  async start(c: ContainerRecord): Promise<{ netnsPath: string | null; etcFiles: EtcFiles; ready: Promise<void> }> {
     if (!this.known(c.id)) await this.created(c); // a container from before networking was wired in
-    const net = await this.manager.containers.start(c.id, { filesDir: this.ctx.containers.dir(c.id) });
+    const net = await this.manager.containers.begin(c.id, { filesDir: this.ctx.containers.dir(c.id) });
     const source = (dest: string) => net.mounts.find((m) => m.destination === dest)?.source ?? '';
+    const ready = net.ready.then(() => this.sync(c));
+    ready.catch(() => undefined); // awaited by the caller; not an unhandled rejection meanwhile
     this.sync(c);
     return {
       netnsPath: net.netnsPath,
@@ -127,6 +130,7 @@ export class NetworkOps {
         hosts: source('/etc/hosts'),
         resolvConf: source('/etc/resolv.conf'),
       },
+      ready,
     };
   }
 

@@ -13,6 +13,8 @@ export interface TaskPreparer {
   /** The create failed after created(): undo what it made. */
   discarded?(c: ContainerRecord): Promise<void>;
   prepare(c: ContainerRecord, image: ImageConfig): Promise<CreateTaskOptions>;
+  /** After the task is created, before it starts: what prepare() left running is done. */
+  ready?(c: ContainerRecord): Promise<void>;
   /** The task exited or failed to start. */
   released?(c: ContainerRecord): Promise<void>;
   /** The container is being removed (`volumes`: docker rm -v). */

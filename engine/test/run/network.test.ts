@@ -116,6 +116,20 @@ describe('networking', { timeout: 300_000 }, () => {
     expect(curl(again).stdout.toString()).toBe(`${PAGE}\n`);
   });
 
+  it('a start refused for a taken port leaves no namespace behind', () => {
+    const port = d.ok(['port', 'pub', '80']).split(':')[1] ?? '';
+    const id = d.ok(['create', '-p', `127.0.0.1:${port}:80`, 'bb', ...HTTPD]);
+    ids.push(id);
+    const refused = d.docker(['start', id]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(`127.0.0.1:${port} failed: port is already allocated`);
+    expect(existsSync(`/run/netns/berth-${id.slice(0, 12)}`)).toBe(false);
+    // Not running, no address (ok() trims the empty address away).
+    expect(d.ok(['inspect', '-f', '{{.State.Running}} {{.NetworkSettings.Networks.bridge.IPAddress}}', id])).toBe(
+      'false',
+    );
+  });
+
   it('host, none and container: network modes', () => {
     const hostLinks = execFileSync('ip', ['-o', 'link']).toString().split('\n').filter(Boolean).length;
     const inHost = d.ok(['run', '--rm', '--network', 'host', 'bb', 'sh', '-c', 'ip -o link | wc -l']);
