@@ -138,13 +138,23 @@ export class StatsReader {
 
   /**
    * What `docker stats --no-stream` gets (stream=false): a sample whose precpu is a sample taken
-   * `primeMs` earlier, so CPU % is meaningful. Docker's collector waits a full second; shorter
-   * windows give the same ratio, only noisier.
+   * `primeMs` earlier, so CPU % is meaningful. Docker's collector waits a full second; a shorter
+   * window gives the same ratio. /proc/stat counts host CPU time in 10 ms ticks, too coarse for a
+   * short window, so the second sample's host CPU time is the first's plus the elapsed time on
+   * every online CPU (what /proc/stat's total grows by, measured in nanoseconds).
    */
-  async sampleOnce(t: StatsTarget, primeMs = 500): Promise<DockerStats> {
+  async sampleOnce(t: StatsTarget, primeMs = 250): Promise<DockerStats> {
+    const t0 = process.hrtime.bigint();
     const first = await this.sample(t);
     await new Promise((r) => setTimeout(r, primeMs));
-    return this.sample(t, first);
+    const t1 = process.hrtime.bigint();
+    const second = await this.sample(t, first);
+    const base = first.cpu_stats.system_cpu_usage;
+    if (base !== undefined) {
+      const elapsed = Number(t1 - t0);
+      second.cpu_stats.system_cpu_usage = base + elapsed * (second.cpu_stats.online_cpus ?? 1);
+    }
+    return second;
   }
 
   /** A stats stream (stream=true): one sample per interval until the signal aborts. */
@@ -155,7 +165,11 @@ export class StatsReader {
       yield prev;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, opts.intervalMs ?? 1000);
-        opts.signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        const abort = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        opts.signal?.addEventListener('abort', abort, { once: true });
       });
     }
   }

@@ -69,6 +69,17 @@ describe('StatsReader (cgroup v1)', () => {
     expect(s.cpu_stats.cpu_usage.percpu_usage?.length).toBeGreaterThan(0);
     expect(s.cpu_stats.cpu_usage.usage_in_usermode).toBeGreaterThan(0);
     expect(s.cpu_stats.online_cpus).toBeGreaterThan(0);
+    // The CLI's CPU % (cpu delta over host delta, times CPUs): the single-threaded loop gets a
+    // share of one core, never more (the host delta is the window on every CPU).
+    const pct = (x: typeof s) =>
+      ((x.cpu_stats.cpu_usage.total_usage - x.precpu_stats.cpu_usage.total_usage) /
+        ((x.cpu_stats.system_cpu_usage ?? 0) - (x.precpu_stats.system_cpu_usage ?? 0))) *
+      (x.cpu_stats.online_cpus ?? 1) *
+      100;
+    for (const x of [s, await reader.sampleOnce(target)]) {
+      expect(pct(x)).toBeGreaterThan(1);
+      expect(pct(x)).toBeLessThanOrEqual(101);
+    }
     expect(s.cpu_stats.throttling_data).toEqual({
       periods: expect.any(Number),
       throttled_periods: 0,
