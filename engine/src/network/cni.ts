@@ -132,11 +132,17 @@ export class Cni {
     return command === 'ADD' ? JSON.parse(stdout) : undefined;
   }
 
+  /** Where each plugin was found: looked up once, not on every run. */
+  private readonly paths = new Map<string, string>();
+
   private pluginPath(type: string): string {
+    const known = this.paths.get(type);
+    if (known) return known;
     if (!/^[A-Za-z0-9_.-]+$/.test(type)) throw new EngineError('BAD_PARAMETER', `invalid CNI plugin type ${type}`);
     const dir = this.pluginDirs.find((d) => existsSync(join(d, type)));
     if (!dir)
       throw new EngineError('INTERNAL', `failed to find plugin "${type}" in path [${this.pluginDirs.join(' ')}]`);
+    this.paths.set(type, join(dir, type));
     return join(dir, type);
   }
 }
