@@ -14,8 +14,10 @@ const STDERR_PIPE = 3;
 /** conmon 2.1 reads stdin packets into an 8 KiB buffer (newer versions 32 KiB); stay within it. */
 const MAX_STDIN_PACKET = 8192;
 
-export async function openAttach(socketPath: string, opts: { stdin: boolean }): Promise<AttachStream> {
-  const conn = await connectSeqpacket(socketPath);
+export async function openAttach(socketPath: string, opts: { stdin: boolean; tty?: boolean }): Promise<AttachStream> {
+  // A terminal's reader that falls far behind misses output rather than the rest of the session
+  // (see seqpacket.ts: this socket cannot be paused); other streams end instead of having gaps.
+  const conn = await connectSeqpacket(socketPath, { overflow: opts.tty ? 'drop' : 'fail' });
   const frames = new Transform({
     objectMode: true,
     highWaterMark: 16,

@@ -98,7 +98,7 @@ export async function conmonExec(l: ConmonExecLaunch): Promise<ExecProcess> {
   try {
     startPipe.write('0');
     if ((await attachPipe.next()) === undefined) throw failed('exited before creating the attach socket');
-    if (!l.detach) attach = await openAttach(join(l.dir, 'attach'), { stdin: l.stdin });
+    if (!l.detach) attach = await openAttach(join(l.dir, 'attach'), { stdin: l.stdin, tty: l.terminal });
     startPipe.end('1');
     const started = await syncPipe.next();
     if (started === undefined) throw failed('exited before starting the exec');

@@ -15,9 +15,12 @@ import { SeqpacketSocket } from 'node-unix-socket';
  *   this size for every read, 256 KiB by default.
  *
  * Back-pressure: node-unix-socket has no way to stop reading (it drains the socket in one native
- * loop and offers no stop-receive call), so a slow consumer cannot push back on the kernel socket.
- * Packets are queued here instead, up to `maxQueuedPackets`; past that the connection is failed
- * rather than letting one slow reader grow berthd's memory without bound.
+ * loop and offers no stop-receive call), so a slow consumer cannot push back on the kernel socket,
+ * although conmon would honour it (its writes to the attach socket block, and then it stops
+ * draining the pty; measured). Packets are queued here instead, up to `maxQueuedPackets`; past
+ * that, by `overflow`, the connection fails ('fail') or further packets are dropped until the
+ * queue is half empty ('drop'), rather than letting one slow reader grow berthd's memory without
+ * bound.
  */
 
 /** conmon 2.1: STDIO_BUF_SIZE (8192) + 1 byte naming the pipe; newer conmons read up to 32 KiB - 1. */
@@ -27,8 +30,14 @@ const MAX_SOCKET_PATH = 107;
 
 export interface SeqpacketOptions {
   readBufferSize?: number;
-  /** Queued (unread) packets after which the connection fails. Default 2048 (~16 MiB of conmon output). */
+  /** Queued (unread) packets after which `overflow` applies. Default 2048 (~16 MiB of conmon output). */
   maxQueuedPackets?: number;
+  /**
+   * Past `maxQueuedPackets`: 'fail' the connection (default; for byte streams, where a gap would
+   * corrupt the data silently), or 'drop' packets until the queue is half empty (for terminals,
+   * where a gap in the output is better than a session that stops showing anything).
+   */
+  overflow?: 'fail' | 'drop';
 }
 
 export interface SeqpacketConnection {
@@ -42,12 +51,14 @@ export interface SeqpacketConnection {
   close(): void;
   /** Resolves once the native socket is closed and its fd released. */
   readonly closed: Promise<void>;
+  /** Bytes dropped so far (overflow 'drop'). */
+  readonly droppedBytes: number;
 }
 
 export async function connectSeqpacket(path: string, opts: SeqpacketOptions = {}): Promise<SeqpacketConnection> {
   const sock = new SeqpacketSocket();
   sock.setInternalReadBufferSize(opts.readBufferSize ?? DEFAULT_READ_BUFFER);
-  const conn = new Connection(sock, opts.maxQueuedPackets ?? 2048);
+  const conn = new Connection(sock, opts.maxQueuedPackets ?? 2048, opts.overflow ?? 'fail');
   try {
     await conn.connect(path);
   } catch (err) {
@@ -66,10 +77,13 @@ class Connection implements SeqpacketConnection {
   private ended = false;
   private markClosed!: () => void;
   private readonly pendingSends = new Set<(err: Error) => void>();
+  droppedBytes = 0;
+  private dropping = false;
 
   constructor(
     private readonly sock: SeqpacketSocket,
     private readonly maxQueued: number,
+    private readonly overflow: 'fail' | 'drop',
   ) {
     this.closed = new Promise((resolve) => {
       this.markClosed = resolve;
@@ -159,8 +173,17 @@ class Connection implements SeqpacketConnection {
   private onPacket(packet: Buffer): void {
     if (this.teardownScheduled || this.isClosed) return;
     // objectMode counts packets; conmon's packets are at most one read buffer each.
-    if (this.packets.readableLength >= this.maxQueued) {
-      this.packets.destroy(new Error(`attach reader too slow: ${this.maxQueued} packets queued`));
+    const queued = this.packets.readableLength;
+    if (this.dropping && queued <= this.maxQueued / 2) this.dropping = false;
+    if (!this.dropping && queued >= this.maxQueued) {
+      if (this.overflow === 'fail') {
+        this.packets.destroy(new Error(`attach reader too slow: ${this.maxQueued} packets queued`));
+        return;
+      }
+      this.dropping = true;
+    }
+    if (this.dropping) {
+      this.droppedBytes += packet.length;
       return;
     }
     this.packets.push(packet);

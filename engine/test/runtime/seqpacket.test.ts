@@ -152,4 +152,24 @@ describe('connectSeqpacket', () => {
     expect((await failed).message).toMatch(/too slow: 8 packets queued/);
     await conn.closed;
   });
+
+  it('drops packets past the limit (overflow: drop) and delivers again once the reader catches up', async () => {
+    const conn = await connectSeqpacket(socketPath, { maxQueuedPackets: 8, overflow: 'drop' });
+    conn.packets.pause();
+    for (let i = 0; i < 20; i++) await conn.send(Buffer.from(`p${i}`.padStart(3, '0')));
+    // 8 queued, 12 echoes of 4 bytes (prefix byte + 3) dropped.
+    for (let i = 0; i < 200 && conn.droppedBytes < 48; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(conn.droppedBytes).toBe(48);
+    const first: string[] = [];
+    for (let p = conn.packets.read() as Buffer | null; p; p = conn.packets.read() as Buffer | null) {
+      first.push(p.subarray(1).toString());
+    }
+    expect(first).toEqual(['0p0', '0p1', '0p2', '0p3', '0p4', '0p5', '0p6', '0p7']);
+    const more = new Promise<Buffer>((resolve) => conn.packets.once('data', resolve));
+    conn.packets.resume();
+    await conn.send(Buffer.from('again'));
+    expect((await more).subarray(1).toString()).toBe('again');
+    conn.close();
+    await conn.closed;
+  });
 });
