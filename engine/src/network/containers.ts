@@ -6,6 +6,7 @@ import { readJson, writeJsonAtomic } from '../metadata/atomic.js';
 import { fileMounts, updateContainerFiles, writeContainerFiles } from './container-files.js';
 import type { DnsResolver } from './dns.js';
 import { addEndpoint, type ChainOptions, delEndpoint } from './endpoint.js';
+import { checkEndpoint, endpointAliases, resolveNetworks } from './endpoint-config.js';
 import type { NetworkManager } from './manager.js';
 import { hasNames, networkResolver } from './names.js';
 import { createNetns, deleteNetns, loopbackUp, netnsName, netnsPath } from './netns.js';
@@ -23,7 +24,6 @@ import type {
 } from './types.js';
 
 const forbidden = (msg: string) => new EngineError('FORBIDDEN', msg);
-const bad = (msg: string) => new EngineError('BAD_PARAMETER', msg);
 
 /**
  * Each container's side of networking: which networks it is on (kept from create to rm), and
@@ -84,40 +84,13 @@ export class ContainerNetworking {
 
   /** At container create: resolve its network mode and endpoint settings (Docker's checks and errors). */
   async create(id: string, config: ContainerNetworkConfig): Promise<void> {
-    const mode = !config.networkMode || config.networkMode === 'default' ? 'bridge' : config.networkMode;
-    const networks: Record<string, EndpointConfig> = {};
+    const { mode, networks } = resolveNetworks(config, (ref) => this.mgr.find(ref));
     if (mode.startsWith('container:')) {
       const target = mode.slice('container:'.length);
       if (!this.states.has(target)) throw new EngineError('NO_SUCH_CONTAINER', target);
-    } else {
-      const primary = this.mgr.find(mode);
-      const eps = config.endpointsConfig ?? {};
-      networks[primary.Id] = eps[mode] ?? eps[primary.Name] ?? eps[primary.Id] ?? {};
-      for (const [ref, cfg] of Object.entries(eps)) {
-        const net = this.mgr.find(ref);
-        if (net.Id === primary.Id) continue;
-        if (primary.Driver !== 'bridge' || net.Driver !== 'bridge') {
-          throw bad(`conflicting options: cannot attach both user-defined and non-user-defined network-modes`);
-        }
-        networks[net.Id] = cfg;
-      }
-      for (const [netId, cfg] of Object.entries(networks)) this.checkEndpoint(this.mgr.find(netId), cfg);
     }
     await mkdir(this.dir, { recursive: true });
     await this.save({ id, config: { ...config, networkMode: mode }, networks });
-  }
-
-  private checkEndpoint(net: NetworkRecord, cfg: EndpointConfig): void {
-    const custom = net.Driver === 'bridge' && net.Name !== 'bridge';
-    if (cfg.Aliases?.length && !custom)
-      throw bad('network-scoped alias is supported only for containers in user defined networks');
-    if (cfg.IPAMConfig?.IPv4Address) {
-      if (!custom) throw bad('user specified IP address is supported on user defined networks only');
-      if (!net.userSubnet)
-        throw bad(
-          'user specified IP address is supported only when connecting to networks with user configured subnets',
-        );
-    }
   }
 
   /** start() in one step: resolves once the container's networking is fully up. */
@@ -231,7 +204,7 @@ export class ContainerNetworking {
           netnsPath: live.netnsPath,
           ifname: `eth${i}`,
           ipv4: cfg.IPAMConfig?.IPv4Address,
-          aliases: this.aliases(net, cfg, st.id),
+          aliases: endpointAliases(net, cfg, st.id),
           ports: i === 0 ? mappings : [],
         },
         this.chain,
@@ -264,12 +237,6 @@ export class ContainerNetworking {
       hostResolvConf: this.mgr.resolvConf,
       embeddedDns: this.embeddedDns(st),
     }).catch((err) => this.mgr.opts.log?.warn({ err, id: st.id }, 'updating /etc/hosts and resolv.conf'));
-  }
-
-  private aliases(net: NetworkRecord, cfg: EndpointConfig, id: string): string[] {
-    if (net.Name === 'bridge') return [];
-    const short = id.slice(0, 12);
-    return [...(cfg.Aliases ?? []).filter((a) => a !== short), short];
   }
 
   /** After the task exited (or on a failed start): release ports, endpoints and the namespace. Idempotent. */
@@ -321,6 +288,7 @@ export class ContainerNetworking {
 
   /** `docker network connect`: recorded for a stopped container, attached at once to a running one. */
   async connect(netRef: string, id: string, cfg: EndpointConfig = {}): Promise<void> {
+    await this.starting.get(id)?.catch(() => undefined); // its own endpoints first (eth0, eth1…)
     const net = this.mgr.find(netRef);
     const st = this.get(id);
     const mode = st.config.networkMode ?? 'bridge';
@@ -335,7 +303,7 @@ export class ContainerNetworking {
     }
     if (st.networks[net.Id])
       throw forbidden(`endpoint with name ${st.config.name} already exists in network ${net.Name}`);
-    this.checkEndpoint(net, cfg);
+    checkEndpoint(net, cfg);
     st.networks[net.Id] = cfg;
     const live = st.live;
     if (live?.netnsPath) {
@@ -351,7 +319,7 @@ export class ContainerNetworking {
             netnsPath: live.netnsPath,
             ifname: `eth${n}`,
             ipv4: cfg.IPAMConfig?.IPv4Address,
-            aliases: this.aliases(net, cfg, id),
+            aliases: endpointAliases(net, cfg, id),
             ports: [],
           },
           this.chain,
@@ -367,6 +335,7 @@ export class ContainerNetworking {
 
   /** `docker network disconnect`. */
   async disconnect(netRef: string, id: string): Promise<void> {
+    await this.starting.get(id)?.catch(() => undefined);
     const net = this.mgr.find(netRef);
     const st = this.get(id);
     if (!st.networks[net.Id]) throw forbidden(`container ${id} is not connected to network ${net.Name}`);

@@ -47,7 +47,9 @@ export class DnsServer {
 
   async start(): Promise<void> {
     const port = this.opts.port ?? 53;
-    const udp = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    // No SO_REUSEADDR: a second engine binding the same gateway address (a clash of subnets)
+    // must fail here, not silently take this network's questions.
+    const udp = dgram.createSocket({ type: 'udp4' });
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
       udp.bind(port, this.opts.address, () => {

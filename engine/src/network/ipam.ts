@@ -108,6 +108,21 @@ export async function hostSubnets(): Promise<string[]> {
   return out;
 }
 
+/**
+ * Subnets of the addresses on every link but `except`. Another engine on the host (a second
+ * berthd, dockerd) may have picked the same free pool at the same moment: after making its
+ * bridge, berthd looks again and backs off if someone else has the subnet too.
+ */
+export async function subnetsOnOtherLinks(except: string): Promise<string[]> {
+  const links = JSON.parse(await run('ip', ['-j', '-4', 'addr'])) as {
+    ifname: string;
+    addr_info?: { local: string; prefixlen: number }[];
+  }[];
+  return links
+    .filter((l) => l.ifname !== except)
+    .flatMap((l) => (l.addr_info ?? []).map((a) => canonicalCidr(`${a.local}/${a.prefixlen}`)));
+}
+
 /** The first pool that overlaps nothing in use (other networks, host routes and addresses). */
 export function pickSubnet(pools: string[], used: string[]): string | undefined {
   return pools.find((p) => !used.some((u) => overlaps(p, u)));

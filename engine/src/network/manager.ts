@@ -9,7 +9,15 @@ import { ContainerNetworking } from './containers.js';
 import { DnsServer } from './dns.js';
 import type { ChainOptions } from './endpoint.js';
 import { parseResolvConf } from './files.js';
-import { checkSubnet, DEFAULT_POOLS, firstHost, hostSubnets, overlaps, pickSubnet } from './ipam.js';
+import {
+  checkSubnet,
+  DEFAULT_POOLS,
+  firstHost,
+  hostSubnets,
+  overlaps,
+  pickSubnet,
+  subnetsOnOtherLinks,
+} from './ipam.js';
 import { cleanupCniChains } from './iptables.js';
 import { checkFilters, matchesFilters, NetworkStore, PREDEFINED, toInspect } from './networks.js';
 import { ensureNetworkRules, removeNetworkRules } from './rules.js';
@@ -127,9 +135,23 @@ export class NetworkManager {
     if (this.store.byName('bridge')) return;
     const bridgeName = this.opts.defaultBridge?.name ?? 'berth0';
     let subnet = this.opts.defaultBridge?.subnet;
-    if (!subnet) {
-      subnet = pickSubnet(['172.31.0.0/16', ...(this.opts.pools ?? DEFAULT_POOLS)], await hostSubnets());
+    const avoid: string[] = [];
+    while (!subnet) {
+      subnet = pickSubnet(
+        ['172.31.0.0/16', ...(this.opts.pools ?? DEFAULT_POOLS)],
+        [...avoid, ...(await hostSubnets())],
+      );
       if (!subnet) throw new EngineError('INTERNAL', 'no free subnet for the default bridge network');
+      // As in create(): claim it with the bridge, and back off if another engine did too.
+      const picked = checkSubnet({ Subnet: subnet });
+      await ensureBridge(bridgeName, `${picked.gateway}/${picked.subnet.split('/')[1]}`);
+      if ((await subnetsOnOtherLinks(bridgeName)).some((s) => overlaps(s, picked.subnet))) {
+        await deleteBridge(bridgeName);
+        avoid.push(picked.subnet);
+        if (avoid.length > 8) throw new EngineError('INTERNAL', 'no free subnet for the default bridge network');
+        subnet = undefined;
+        await new Promise((r) => setTimeout(r, 20 + Math.random() * 80));
+      }
     }
     const cfg = checkSubnet({ Subnet: subnet });
     const rec = base('bridge', 'bridge');
@@ -146,8 +168,8 @@ export class NetworkManager {
     await this.store.save(rec);
   }
 
-  /** `docker network create`. */
-  async create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
+  /** `docker network create`. `avoid`: pools found taken by another engine meanwhile (see below). */
+  async create(req: NetworkCreateRequest, avoid: string[] = []): Promise<{ Id: string; Warning: string }> {
     const name = req.Name?.trim();
     if (!name) throw new EngineError('BAD_PARAMETER', 'network name must not be empty');
     if (this.store.byName(name)) throw new EngineError('CONFLICT', `network with name ${name} already exists`);
@@ -170,7 +192,7 @@ export class NetworkManager {
       if (taken.some((t) => overlaps(t, cfg.subnet)))
         throw forbidden('Pool overlaps with other one on this address space');
     } else {
-      const subnet = pickSubnet(this.opts.pools ?? DEFAULT_POOLS, [...taken, ...(await hostSubnets())]);
+      const subnet = pickSubnet(this.opts.pools ?? DEFAULT_POOLS, [...taken, ...avoid, ...(await hostSubnets())]);
       if (!subnet) {
         throw forbidden(
           'could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network',
@@ -203,6 +225,13 @@ export class NetworkManager {
       userSubnet: Boolean(given[0]),
     };
     await ensureBridge(bridge, `${cfg.gateway}/${cfg.subnet.split('/')[1]}`, mtuOf(rec));
+    if (!given[0] && (await subnetsOnOtherLinks(bridge)).some((s) => overlaps(s, cfg.subnet))) {
+      // Another engine took the same pool between our look and our bridge: leave it to them.
+      await deleteBridge(bridge);
+      if (avoid.length >= 8) throw forbidden(`could not claim an address pool: ${cfg.subnet} was taken meanwhile`);
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 80)); // both may back off: not in step
+      return this.create(req, [...avoid, cfg.subnet]);
+    }
     try {
       await ensureNetworkRules(rec);
       await this.store.save(rec);

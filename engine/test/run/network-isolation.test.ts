@@ -34,15 +34,16 @@ const fetch = (container: string, url: string) => d.docker(['exec', container, '
  */
 const dropped = (container: string, url: string) =>
   d.docker(['exec', container, 'timeout', '3', 'wget', '-qO-', url]).code === 143;
-/** The addresses `container` resolves `name` to (none when it cannot). */
-const resolve = (container: string, name: string) => {
-  const out = d.docker(['exec', container, 'nslookup', '-type=a', name]).stdout;
+/** `container` resolves `name` to exactly `ips` (none: it cannot); nslookup's output on failure. */
+const resolves = (container: string, name: string, ips: string[]) => {
+  const r = d.docker(['exec', container, 'nslookup', '-type=a', name]);
   // busybox prints the server first ("Server: … Address: gw:53"), then the answers.
-  const answers = out
+  const answers = r.stdout
     .split(/\n\s*\n/)
     .slice(1)
     .join('\n');
-  return [...answers.matchAll(/Address(?: \d+)?:\s*(\d+\.\d+\.\d+\.\d+)\b(?!:)/g)].map((m) => m[1]);
+  const got = [...answers.matchAll(/Address(?: \d+)?:\s*(\d+\.\d+\.\d+\.\d+)\b(?!:)/g)].map((m) => m[1]);
+  expect(got, `${container}: nslookup ${name}\n${r.stdout}${r.stderr}`).toEqual(ips);
 };
 const cat = (container: string, file: string) => d.ok(['exec', container, 'cat', file]);
 
@@ -71,24 +72,24 @@ describe('user networks', { timeout: 300_000 }, () => {
   it('resolve names and aliases on every network a container shares, and not across others', () => {
     const r1 = ipOn('r1', 'red');
     const b1 = ipOn('b1', 'blue');
-    expect(resolve('rprobe', 'r1')).toEqual([r1]);
-    expect(resolve('rprobe', 'rweb')).toEqual([r1]);
-    expect(resolve('rprobe', 'b1')).toEqual([]);
-    expect(resolve('rprobe', 'bweb')).toEqual([]);
-    expect(resolve('rprobe', 'b1.blue')).toEqual([]);
+    resolves('rprobe', 'r1', [r1]);
+    resolves('rprobe', 'rweb', [r1]);
+    resolves('rprobe', 'b1', []);
+    resolves('rprobe', 'bweb', []);
+    resolves('rprobe', 'b1.blue', []);
     // `both` is on red and blue: it sees the containers of both, by name and alias.
-    expect(resolve('both', 'r1')).toEqual([r1]);
-    expect(resolve('both', 'rweb')).toEqual([r1]);
-    expect(resolve('both', 'b1')).toEqual([b1]);
-    expect(resolve('both', 'bweb')).toEqual([b1]);
-    expect(resolve('both', 'b1.blue')).toEqual([b1]);
+    resolves('both', 'r1', [r1]);
+    resolves('both', 'rweb', [r1]);
+    resolves('both', 'b1', [b1]);
+    resolves('both', 'bweb', [b1]);
+    resolves('both', 'b1.blue', [b1]);
     expect(fetch('both', 'http://bweb/')).toBe(PAGE);
     expect(fetch('both', 'http://r1/')).toBe(PAGE);
     // Each network knows `both` by its address there.
-    expect(resolve('b1', 'both')).toEqual([ipOn('both', 'blue')]);
-    expect(resolve('r1', 'both')).toEqual([ipOn('both', 'red')]);
+    resolves('b1', 'both', [ipOn('both', 'blue')]);
+    resolves('r1', 'both', [ipOn('both', 'red')]);
     // The default bridge has no names.
-    expect(resolve('dprobe', 'r1')).toEqual([]);
+    resolves('dprobe', 'r1', []);
   });
 
   it('network connect and disconnect update /etc/hosts, resolv.conf and name resolution', () => {
@@ -108,9 +109,9 @@ describe('user networks', { timeout: 300_000 }, () => {
     expect(hostsLines()).toEqual([`${bridgeIp}\t${hostname}`, `${redIp}\t${hostname}`]);
     expect(cat('hopper', '/etc/resolv.conf')).toMatch(new RegExp(`^nameserver ${nets.red!.gateway}$`, 'm'));
     expect(fetch('hopper', 'http://r1/')).toBe(PAGE);
-    expect(resolve('hopper', 'rweb')).toEqual([ipOn('r1', 'red')]);
-    expect(resolve('r1', 'hopper')).toEqual([redIp]);
-    expect(resolve('r1', 'hop')).toEqual([redIp]);
+    resolves('hopper', 'rweb', [ipOn('r1', 'red')]);
+    resolves('r1', 'hopper', [redIp]);
+    resolves('r1', 'hop', [redIp]);
 
     d.ok(['network', 'connect', 'blue', 'hopper']);
     const blueIp = ipOn('hopper', 'blue');
@@ -120,8 +121,8 @@ describe('user networks', { timeout: 300_000 }, () => {
     d.ok(['network', 'disconnect', 'red', 'hopper']);
     expect(hostsLines()).toEqual([`${bridgeIp}\t${hostname}`, `${blueIp}\t${hostname}`]);
     expect(cat('hopper', '/etc/resolv.conf')).toMatch(new RegExp(`^nameserver ${nets.blue!.gateway}$`, 'm'));
-    expect(resolve('hopper', 'r1')).toEqual([]);
-    expect(resolve('r1', 'hopper')).toEqual([]);
+    resolves('hopper', 'r1', []);
+    resolves('r1', 'hopper', []);
     expect(fetch('hopper', 'http://b1/')).toBe(PAGE);
 
     d.ok(['network', 'disconnect', 'blue', 'hopper']);
@@ -129,6 +130,6 @@ describe('user networks', { timeout: 300_000 }, () => {
     const resolv = cat('hopper', '/etc/resolv.conf');
     expect(resolv).toContain('nameserver 127.0.0.1');
     expect(resolv).not.toContain(nets.blue!.gateway);
-    expect(resolve('b1', 'hopper')).toEqual([]);
+    resolves('b1', 'hopper', []);
   });
 });
