@@ -17,8 +17,7 @@ export const hasNames = (net: NetworkRecord | undefined): net is NetworkRecord =
  * Name resolution as Docker's per-container embedded DNS does it. berthd's DNS servers are per
  * network (on its gateway), so the asker is found by its source address on that network; it
  * then sees the containers of every user network it is on, this one first, and no others:
- * names, aliases and short IDs, and `name.network` for one network in particular. An asker
- * that is not a container (the host) sees only this network.
+ * names, aliases and short IDs, and `name.network` for one network in particular.
  */
 export function networkResolver(net: NetworkRecord, table: NameTable): DnsResolver {
   const live = (netId: string) =>
@@ -27,9 +26,15 @@ export function networkResolver(net: NetworkRecord, table: NameTable): DnsResolv
       return ep ? [{ st, ep }] : [];
     });
   const client = (ip: string) => live(net.Id).find(({ ep }) => ep.ip === ip)?.st;
-  /** The networks the asker sees, in the order they are searched. */
+  /**
+   * The networks the asker sees, in the order they are searched. None for an asker that is not
+   * on this network: a container of another network reaching this gateway address must not
+   * learn the names it is isolated from.
+   */
   const scope = (clientIp: string): NetworkRecord[] => {
-    const others = Object.keys(client(clientIp)?.live?.endpoints ?? {}).filter((id) => id !== net.Id);
+    const asker = client(clientIp);
+    if (!asker) return [];
+    const others = Object.keys(asker.live?.endpoints ?? {}).filter((id) => id !== net.Id);
     return [net, ...others.map((id) => table.network(id)).filter(hasNames)];
   };
   const matches = (st: ContainerNetState, ep: EndpointState, name: string) =>

@@ -34,9 +34,9 @@ const fetch = (container: string, url: string) => d.docker(['exec', container, '
  */
 const dropped = (container: string, url: string) =>
   d.docker(['exec', container, 'timeout', '3', 'wget', '-qO-', url]).code === 143;
-/** `container` resolves `name` to exactly `ips` (none: it cannot); nslookup's output on failure. */
-const resolves = (container: string, name: string, ips: string[]) => {
-  const r = d.docker(['exec', container, 'nslookup', '-type=a', name]);
+/** `container` resolves `name` (asking `server`, default its own) to exactly `ips` (none: it cannot). */
+const resolves = (container: string, name: string, ips: string[], server?: string) => {
+  const r = d.docker(['exec', container, 'nslookup', '-type=a', name, ...(server ? [server] : [])]);
   // busybox prints the server first ("Server: … Address: gw:53"), then the answers.
   const answers = r.stdout
     .split(/\n\s*\n/)
@@ -77,6 +77,8 @@ describe('user networks', { timeout: 300_000 }, () => {
     resolves('rprobe', 'b1', []);
     resolves('rprobe', 'bweb', []);
     resolves('rprobe', 'b1.blue', []);
+    // Nor by asking blue's DNS server directly: it answers only its own network's containers.
+    resolves('rprobe', 'b1', [], nets.blue!.gateway);
     // `both` is on red and blue: it sees the containers of both, by name and alias.
     resolves('both', 'r1', [r1]);
     resolves('both', 'rweb', [r1]);
