@@ -5,17 +5,18 @@
  *   - `docker stats --no-stream` over N running containers.
  * Target: berthd ≤ 0.5 × dockerd.
  *
- *   npm run build -w engine && node_modules/.bin/jiti bench/network-run.ts [--n 20] [--only dockerd|berthd|module]
+ *   npm run build -w engine && node_modules/.bin/tsx bench/network-run.ts [--n 20] [--only dockerd|berthd|module]
  *
  * dockerd runs with its own bridge and iptables (it must, to publish ports); the script puts
  * the FORWARD policy back and removes docker0 and the DOCKER chains afterwards.
  * `module` measures the engine's network and stats modules in this process (NetworkManager
- * start/stop with one published port; StatsReader.sampleOnce over N cgroups): the figure to
- * quote while berthd's daemon is not wired to them yet, labelled as such.
+ * start/stop with one published port; StatsReader.sampleOnce over N cgroups), without the API
+ * and runc: where the time of the network side itself goes.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, rmdir } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StatsReader } from '../engine/src/containers/stats.js';
@@ -155,6 +156,11 @@ async function moduleBench(): Promise<{ run: number; stats: number }> {
   return { run, stats };
 }
 
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const loadBefore = load();
 const results: Record<string, { run: number; stats: number }> = {};
 const tar = only.has('dockerd') || only.has('berthd') ? await busyboxTar() : '';
 for (const kind of ['dockerd', 'berthd'] as const) {
@@ -171,7 +177,8 @@ for (const kind of ['dockerd', 'berthd'] as const) {
 if (only.has('module')) results['module (no API, no runc)'] = await moduleBench();
 if (tar) await rm(join(tar, '..'), { recursive: true, force: true });
 
-console.log(`N=${N}`);
+// Both engines share the machine with whatever else runs: the ratio means little under heavy load.
+console.log(`N=${N}   load average before: ${loadBefore}   after: ${load()}`);
 for (const [k, r] of Object.entries(results)) {
   console.log(
     `${k.padEnd(26)} run --rm -p: ${r.run.toFixed(2)} s (${((r.run / N) * 1000).toFixed(0)} ms each)   stats --no-stream: ${r.stats.toFixed(2)} s`,
