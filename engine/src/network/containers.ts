@@ -188,7 +188,7 @@ export class ContainerNetworking {
     if (st.live) st.live.ports = mappings;
   }
 
-  /** Reserve the published ports, then one endpoint per network (eth0 first, carrying the ports). */
+  /** One endpoint per network (eth0 first, carrying the ports reserved in begin()). */
   private async attachBridged(st: ContainerNetState, bridged: NetworkRecord[]): Promise<void> {
     const live = st.live;
     if (!live?.netnsPath || bridged.length === 0) return;
