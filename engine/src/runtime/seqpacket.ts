@@ -23,8 +23,12 @@ import { SeqpacketSocket } from 'node-unix-socket';
  * bound.
  */
 
-/** conmon 2.1: STDIO_BUF_SIZE (8192) + 1 byte naming the pipe; newer conmons read up to 32 KiB - 1. */
-const DEFAULT_READ_BUFFER = 64 * 1024;
+/**
+ * conmon's largest packet: STDIO_BUF_SIZE (8192) + 1 byte naming the pipe, which is also what
+ * Podman reads with. No larger: node-unix-socket allocates and zeroes this much for every packet,
+ * and a terminal's packets are mostly 1–4 KiB.
+ */
+const DEFAULT_READ_BUFFER = 8192 + 1;
 /** sun_path is 108 bytes including the NUL. */
 const MAX_SOCKET_PATH = 107;
 
