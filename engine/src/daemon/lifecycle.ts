@@ -5,7 +5,7 @@ import type { WaitResult } from '../api/backend.js';
 import { mergeImageDefaults, processArgv } from '../containers/spec.js';
 import { ContainerStore } from '../containers/store.js';
 import { type ContainerRecord, initialState } from '../containers/types.js';
-import { EngineError } from '../errors.js';
+import { EngineError, isEngineError } from '../errors.js';
 import { parseReference } from '../images/reference.js';
 import type { ExitStatus } from '../runtime/types.js';
 import type { ContainerCreateBody } from '../types/docker.js';
@@ -227,8 +227,9 @@ export class ContainerLifecycle {
       this.ctx.events.publish('container', 'stop', c.id, containerAttributes(c));
       return true;
     }
-    if (!c.state.Running) return false;
+    // Also when its task has just exited and the restart policy has yet to hear of it.
     c.manuallyStopped = true;
+    if (!c.state.Running) return false;
     const signal = opts.signal || c.config.StopSignal || 'SIGTERM';
     const timeout = opts.timeout ?? c.config.StopTimeout ?? 10;
     await this.terminate(c, signal, timeout);
@@ -256,8 +257,8 @@ export class ContainerLifecycle {
   private async signal(c: ContainerRecord, signal: string, all = false): Promise<void> {
     this.ctx.events.publish('container', 'kill', c.id, containerAttributes(c, { signal: signal.replace(/^SIG/, '') }));
     await this.ctx.runtime.kill(c.id, signal, all).catch((err: unknown) => {
-      // The task may have exited between our check and the signal.
-      if (c.state.Running) throw err;
+      // The task may have exited between our check and the signal (its exit not yet handled).
+      if (c.state.Running && !isEngineError(err, 'NOT_RUNNING')) throw err;
     });
   }
 

@@ -77,11 +77,14 @@ export class RestartManager {
    * one. A restart already starting is let finish, so the caller stops a running container.
    */
   async cancel(c: ContainerRecord): Promise<boolean> {
-    const timer = this.timers.get(c.id);
-    if (!timer) {
-      await this.starting.get(c.id);
-      return false;
+    let timer = this.timers.get(c.id);
+    // A restart under way may start a task that exits at once and schedules the next restart:
+    // wait for it, then look again.
+    for (let starting = this.starting.get(c.id); !timer && starting; starting = this.starting.get(c.id)) {
+      await starting;
+      timer = this.timers.get(c.id);
     }
+    if (!timer) return false;
     clearTimeout(timer);
     this.timers.delete(c.id);
     this.delays.delete(c.id);
