@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { buildHosts, buildResolvConf, filterResolvDns } from '../../src/network/files.js';
+import {
+  addHostsRecord,
+  buildHosts,
+  buildResolvConf,
+  filterResolvDns,
+  hostsRecord,
+  removeHostsAddress,
+} from '../../src/network/files.js';
 import { canonicalCidr, checkSubnet, overlaps, pickSubnet } from '../../src/network/ipam.js';
 import { parsePortKey, portRequests, portsSetting } from '../../src/network/ports.js';
 
@@ -27,6 +34,20 @@ describe('/etc/hosts', () => {
 
   it('has no container record without an address (--network none)', () => {
     expect(buildHosts({ hostname: 'x' })).toBe(LOCAL);
+  });
+
+  it('has one record per network address; connect adds one, disconnect drops only its own', () => {
+    const two = buildHosts({ hostname: 'h', ips: ['172.31.0.2', '10.9.0.3'] });
+    expect(two).toBe(`${LOCAL}172.31.0.2\th\n10.9.0.3\th\n`);
+    // What the user added inside the container stays.
+    const edited = `${two}192.0.2.7\tmine`;
+    const connected = addHostsRecord(edited, hostsRecord('10.8.0.4', 'h', 'corp'));
+    expect(connected).toBe(`${two}192.0.2.7\tmine\n10.8.0.4\th.corp h\n`);
+    expect(removeHostsAddress(connected, '10.9.0.3')).toBe(
+      `${LOCAL}172.31.0.2\th\n192.0.2.7\tmine\n10.8.0.4\th.corp h\n`,
+    );
+    // 10.8.0.4 is not a prefix match for 10.8.0.40.
+    expect(removeHostsAddress(`${LOCAL}10.8.0.40\tother\n`, '10.8.0.4')).toBe(`${LOCAL}10.8.0.40\tother\n`);
   });
 });
 
