@@ -13,6 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { request } from 'node:http';
+import { loadavg } from 'node:os';
 import { hijack } from '../engine/test/exec/hijack.js';
 import { type Engine, loadBusybox, median, rssMb, startBoth, timeMs } from './lib/engines.js';
 
@@ -147,7 +148,11 @@ async function main(): Promise<void> {
       add(e, 'keystroke p50 (ms)', percentile(ks, 50));
       add(e, 'keystroke p99 (ms)', percentile(ks, 99));
     }
-    console.log(`${rounds} rounds, medians`);
+    console.log(
+      `${rounds} rounds, medians; load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     for (const what of Object.keys(res.berthd!)) {
       const b = median(res.berthd![what]!);
       const d = median(res.dockerd![what]!);
