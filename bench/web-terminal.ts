@@ -29,6 +29,12 @@ function docker(socket: string, args: string[], sink = false): Promise<{ code: n
 
 async function main() {
   const stack = await startStack();
+  // Interrupted (Ctrl+C, a timeout): the engine, gateway and browser still go, with their dirs.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      console.error(`${signal}: stopping the stack`);
+      void stack.stop().finally(() => process.exit(130));
+    });
   try {
     const sock = stack.engine.socket;
     const created = await engineRequest(
@@ -60,40 +66,46 @@ async function main() {
       const page = await context.newPage();
       await signIn(page, url, stack.gateway.adminUser, stack.gateway.adminPassword, 'bench-admin-password');
       signedIn = true;
-      const ms = await page.evaluate(async (containerId) => {
-        const hosts = (await (await fetch('/trpc/hosts.list')).json()) as { result: { data: Array<{ id: string }> } };
-        const res = await fetch('/trpc/shells.open', {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ hostId: hosts.result.data[0]?.id, containerId, cmd: ['/bin/sh'] }),
-        });
-        const { ticket } = ((await res.json()) as { result: { data: { ticket: string } } }).result.data;
-        const ws = new WebSocket(`ws://${location.host}/ws/shell?ticket=${ticket}`);
-        ws.binaryType = 'arraybuffer';
-        const dec = new TextDecoder();
-        let tail = '';
-        let t0 = 0;
-        return await new Promise<number>((resolve) => {
-          ws.onopen = () => {
-            // The gateway starts the exec once it knows the terminal size, as the console sends it.
-            ws.send(JSON.stringify({ type: 'resize', cols: 160, rows: 48 }));
-            setTimeout(() => {
-              t0 = performance.now();
-              ws.send(new TextEncoder().encode('cat /tmp/big; echo; echo CAT-$((40+2))\r'));
-            }, 300);
-          };
-          ws.onmessage = (ev) => {
-            if (typeof ev.data === 'string') return;
-            tail = (tail + dec.decode(ev.data as ArrayBuffer)).slice(-100);
-            if (t0 && /\nCAT-42/.test(tail)) {
-              ws.send(new TextEncoder().encode('exit\r'));
-              resolve(performance.now() - t0);
-            }
-          };
-        });
-      }, Id);
+      const ms = await page.evaluate(
+        async ([containerId, limitMs]) => {
+          const hosts = (await (await fetch('/trpc/hosts.list')).json()) as { result: { data: Array<{ id: string }> } };
+          const res = await fetch('/trpc/shells.open', {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ hostId: hosts.result.data[0]?.id, containerId, cmd: ['/bin/sh'] }),
+          });
+          const { ticket } = ((await res.json()) as { result: { data: { ticket: string } } }).result.data;
+          const ws = new WebSocket(`ws://${location.host}/ws/shell?ticket=${ticket}`);
+          ws.binaryType = 'arraybuffer';
+          const dec = new TextDecoder();
+          let tail = '';
+          let t0 = 0;
+          return await new Promise<number>((resolve) => {
+            setTimeout(() => resolve(Number.NaN), limitMs);
+            ws.onopen = () => {
+              // The gateway starts the exec once it knows the terminal size, as the console sends it.
+              ws.send(JSON.stringify({ type: 'resize', cols: 160, rows: 48 }));
+              setTimeout(() => {
+                t0 = performance.now();
+                ws.send(new TextEncoder().encode('cat /tmp/big; echo; echo CAT-$((40+2))\r'));
+              }, 300);
+            };
+            ws.onmessage = (ev) => {
+              if (typeof ev.data === 'string') return;
+              tail = (tail + dec.decode(ev.data as ArrayBuffer)).slice(-100);
+              if (t0 && /\nCAT-42/.test(tail)) {
+                ws.send(new TextEncoder().encode('exit\r'));
+                resolve(performance.now() - t0);
+              }
+            };
+          });
+        },
+        [Id, Number(values.timeout) * 1000] as const,
+      );
       console.log(
-        `browser WebSocket only, no terminal: ${(ms / 1000).toFixed(2)} s — ${(ms / base.ms).toFixed(2)}x docker exec -t`,
+        Number.isNaN(ms)
+          ? `browser WebSocket only, no terminal: did not finish within ${values.timeout} s`
+          : `browser WebSocket only, no terminal: ${(ms / 1000).toFixed(2)} s — ${(ms / base.ms).toFixed(2)}x docker exec -t`,
       );
       await context.close();
     }

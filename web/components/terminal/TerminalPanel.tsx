@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'react';
 import { errorCode, errorMessage } from '@/lib/errors';
 import { ShellConnection, type ShellState, shellSocketUrl } from '@/lib/shellConnection';
 import { shellWords } from '@/lib/shellWords';
+import { TerminalFeed } from '@/lib/terminalFeed';
 import { useTRPCClient } from '@/lib/trpc';
 import { type MountedTerminal, mountTerminal, type TerminalHost } from '@/lib/xterm';
 import { Icon } from '../Icon';
@@ -33,6 +34,7 @@ export default function TerminalPanel({
   const client = useTRPCClient();
   const hostEl = useRef<TerminalHost>(null);
   const mounted = useRef<MountedTerminal | null>(null);
+  const feed = useRef<TerminalFeed | null>(null);
   const conn = useRef<ShellConnection | null>(null);
   const [choice, setChoice] = useState<ShellChoice>({ preset: 'sh', custom: '', user: '' });
   const [session, setSession] = useState<{ id: string; recorded: boolean } | null>(null);
@@ -76,6 +78,10 @@ export default function TerminalPanel({
     if (!el) throw new Error('terminal element missing');
     const m = await mountTerminal(el);
     mounted.current = m;
+    feed.current = new TerminalFeed({
+      write: (data, done) => m.term.write(data, done),
+      linesKept: () => m.term.rows + (m.term.options.scrollback ?? 0),
+    });
     setRenderer(m.renderer);
     m.term.onData((d) => conn.current?.send(d));
     m.term.onBinary((d) => conn.current?.send(Uint8Array.from(d, (c) => c.charCodeAt(0))));
@@ -111,15 +117,19 @@ export default function TerminalPanel({
     try {
       const m = await ensureTerminal();
       const res = await client.shells.open.mutate({ hostId, containerId, cmd, user: choice.user || undefined });
-      m.term.reset();
       conn.current?.close();
+      feed.current?.clear();
+      m.term.reset();
       const c = new ShellConnection(
         {
           baseUrl: shellSocketUrl(window.location),
           reattach: (sessionId) => client.shells.reattach.mutate({ sessionId }),
         },
         {
-          output: (bytes) => m.term.write(bytes),
+          // A replaced connection's last frames must not reach the new session's screen.
+          output: (bytes) => {
+            if (conn.current === c) feed.current?.push(bytes);
+          },
           state: (s, d) => {
             setState(s);
             setDetail(d);
