@@ -48,6 +48,18 @@ function connect(path: string): Promise<Session> {
   });
 }
 
+/**
+ * Let about `budget` bytes in, then stop reading again. A byte budget, not a time window: what
+ * a faster machine would read in a window leaves garbage that looks like growth in RSS.
+ */
+async function readSome(s: Session, budget: number): Promise<void> {
+  const target = s.bytes() + budget;
+  const deadline = Date.now() + 50;
+  s.ws.resume();
+  while (s.bytes() < target && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+  s.ws.pause();
+}
+
 async function createExec(body: Record<string, unknown>): Promise<string> {
   const r = await d.api(
     'POST',
@@ -135,12 +147,10 @@ describe('GET /exec/{id}/ws', () => {
     s.ws.pause();
     await new Promise((r) => setTimeout(r, 2000));
     const stalled = rssMiB(pid);
-    // Then read slowly: about 1 MiB/s.
+    // Then read slowly: about 1 MB/s.
     const samples: number[] = [];
     for (let i = 0; i < 20; i++) {
-      s.ws.resume();
-      await new Promise((r) => setTimeout(r, 10));
-      s.ws.pause();
+      await readSome(s, 100_000);
       await new Promise((r) => setTimeout(r, 90));
       if (i % 5 === 4) samples.push(rssMiB(pid));
     }
@@ -163,9 +173,7 @@ describe('GET /exec/{id}/ws', () => {
     await new Promise((r) => setTimeout(r, 2000));
     const samples = [rssMiB(pid)];
     for (let i = 0; i < 20; i++) {
-      s.ws.resume();
-      await new Promise((r) => setTimeout(r, 10));
-      s.ws.pause();
+      await readSome(s, 100_000);
       await new Promise((r) => setTimeout(r, 90));
       if (i % 5 === 4) samples.push(rssMiB(pid));
     }
