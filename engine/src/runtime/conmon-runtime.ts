@@ -249,7 +249,12 @@ export class ConmonRuntime implements Runtime {
 
   async exec(id: string, opts: ExecOptions): Promise<ExecProcess> {
     await this.requireRecord(id);
-    const env = { runtimePath: this.runtimePath, conmonPath: this.conmonPath, runtimeRoot: this.layout.runtimeRoot, execRoot: join(this.opts.root, 'exec') };
+    const env = {
+      runtimePath: this.runtimePath,
+      conmonPath: this.conmonPath,
+      runtimeRoot: this.layout.runtimeRoot,
+      execRoot: join(this.opts.root, 'exec'),
+    };
     return startExec(env, id, opts);
   }
 
@@ -368,4 +373,3 @@ async function writeRecord(path: string, record: TaskRecord): Promise<void> {
   await writeFile(tmp, JSON.stringify(record));
   await rename(tmp, path);
 }
-
