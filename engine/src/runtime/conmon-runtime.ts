@@ -212,7 +212,10 @@ export class ConmonRuntime implements Runtime {
   async attach(id: string, opts: { stdin: boolean }): Promise<AttachStream> {
     const record = await this.requireRecord(id);
     try {
-      return await openAttach(this.layout.attachSocket(record.bundle), { stdin: opts.stdin && record.stdin });
+      return await openAttach(this.layout.attachSocket(record.bundle), {
+        stdin: opts.stdin && record.stdin,
+        tty: record.terminal,
+      });
     } catch (err) {
       const msg = (err as Error).message;
       if (/ENOENT|ECONNREFUSED|No such file|Connection refused|os error (2|111)\b/i.test(msg)) {
