@@ -1,5 +1,4 @@
-import { configDefaults, defineConfig } from 'vitest/config';
-import { quarantined } from '../test-quarantine.js';
+import { defineConfig } from 'vitest/config';
 
 // Two projects over the same tests: `sqlite` runs everything; `postgresql` re-runs every test
 // that touches the database against a throwaway PostgreSQL cluster (global-setup.ts). Host tests
@@ -16,7 +15,6 @@ const DATABASE_TESTS = [
 
 export default defineConfig({
   test: {
-    exclude: [...configDefaults.exclude, ...quarantined('gateway')],
     fileParallelism: false,
     maxWorkers: 1,
     testTimeout: 60_000,
