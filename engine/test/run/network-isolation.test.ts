@@ -14,8 +14,11 @@ const nets: Record<string, { gateway: string }> = {};
 
 beforeAll(async () => {
   d = await daemonWithBusybox();
-  for (const name of ['red', 'blue']) {
-    d.ok(['network', 'create', name]);
+  // Subnets of their own: other engines on this shared machine take pools from the default
+  // list, and a second bridge with the same subnet would steer replies away from ours.
+  const base = 240 + Math.floor(Math.random() * 14);
+  for (const [i, name] of ['red', 'blue'].entries()) {
+    d.ok(['network', 'create', '--subnet', `10.${base}.${i + 1}.0/24`, name]);
     nets[name] = { gateway: d.ok(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', name]) };
   }
   d.ok(['run', '-d', '--name', 'r1', '--network', 'red', '--network-alias', 'rweb', ...NO_UPSTREAM, 'bb', ...HTTPD]);

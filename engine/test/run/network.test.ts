@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultBridgeName } from '../../src/daemon/network.js';
@@ -49,6 +49,10 @@ describe('networking', { timeout: 300_000 }, () => {
     userBridge = `br-${net.Id.slice(0, 12)}`;
     userSubnet = net.IPAM.Config[0]?.Subnet ?? '';
     expect(existsSync(`/sys/class/net/${userBridge}`)).toBe(true);
+    // The bridge has an address of its own (NET_ADDR_SET): one borrowed from its lowest port
+    // would change as containers come and go, and their ARP entries for the gateway go stale.
+    for (const br of [userBridge, defaultBridgeName(join(d.root, 'data'))])
+      expect(readFileSync(`/sys/class/net/${br}/addr_assign_type`, 'utf8').trim()).toBe('3');
 
     run(['--name', 'web', '--network', 'appnet', '--network-alias', 'site', 'bb', ...HTTPD]);
     await served('web');
