@@ -109,9 +109,11 @@ async function main() {
       );
       await context.close();
     }
-    for (const renderer of ['webgl', 'dom'] as const) {
+    // auto: what a user gets (WebGL with a GPU, the DOM renderer when WebGL is software-drawn);
+    // then each renderer forced.
+    for (const renderer of (process.env.BENCH_RENDERERS ?? 'auto,dom,webgl').split(',')) {
       const context = await stack.browser.newContext({ viewport: { width: 1440, height: 900 } });
-      // The console's renderer preference (lib/xterm.ts): DOM forced, or WebGL when available.
+      // The console's renderer preference (lib/xterm.ts): 'dom' or 'webgl' forced, else automatic.
       await context.addInitScript((r) => localStorage.setItem('berth-terminal-renderer', r), renderer);
       const page = await context.newPage();
       if (!signedIn)
@@ -145,7 +147,7 @@ async function main() {
       }
       const ms = performance.now() - t0;
       console.log(
-        `browser terminal cat (${used} renderer): ${(ms / 1000).toFixed(2)} s — ${(ms / base.ms).toFixed(2)}x docker exec -t`,
+        `browser terminal cat (${renderer}: ${used} renderer): ${(ms / 1000).toFixed(2)} s — ${(ms / base.ms).toFixed(2)}x docker exec -t`,
       );
       await page.keyboard.type('exit');
       await page.keyboard.press('Enter');

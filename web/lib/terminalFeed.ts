@@ -22,15 +22,22 @@ export type FeedTarget = {
 
 export type FeedStats = { written: number; skipped: number; queued: number };
 
-// Bytes handed to xterm and not yet parsed. Large enough that xterm never waits on us between
-// its slices; small enough to stay far from its 50 MB discard mark.
-const IN_FLIGHT_MAX = 1 << 20;
+// Bytes handed to xterm and not yet parsed: enough that xterm never waits on us between its
+// slices, far from its 50 MB discard mark.
+const IN_FLIGHT_MAX = 256 << 10;
 // One write: coalesced WebSocket frames, so xterm's per-write overhead is paid rarely.
-const WRITE_MAX = 256 << 10;
-// Skipping is only considered once this much is waiting (a flood, not a screenful).
-const SKIP_MIN_QUEUED = 512 << 10;
+const WRITE_MAX = 64 << 10;
+// Skipping is considered once this much is waiting (a flood, not a screenful).
+const SKIP_MIN_QUEUED = 128 << 10;
 // Lines beyond rows + scrollback that must still follow a cut.
 const LINE_MARGIN = 16;
+// A flood (more than FLOOD_BYTES in FLOOD_WINDOW_MS): xterm gets one write per FLOOD_FRAME_MS.
+// Drawing every frame of a flood is what starves the main thread (WebGL under software
+// rendering worst of all), and with it the WebSocket that sets the pace of the whole pipeline;
+// what is not written meanwhile is mostly skipped, and the rest written once the flood ends.
+const FLOOD_BYTES = 256 << 10;
+const FLOOD_WINDOW_MS = 100;
+const FLOOD_FRAME_MS = 100;
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -91,30 +98,73 @@ export class TerminalFeed {
   private lastByte = 0;
   readonly stats: FeedStats = { written: 0, skipped: 0, queued: 0 };
 
-  constructor(private readonly target: FeedTarget) {}
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private lastWrite = Number.NEGATIVE_INFINITY;
+  private windowStart = Number.NEGATIVE_INFINITY;
+  private windowBytes = 0;
+  /** Queue size after the last look for lines to skip. */
+  private skipFloor = 0;
+  private readonly now: () => number;
+  private readonly later: (fn: () => void, ms: number) => ReturnType<typeof setTimeout>;
+
+  constructor(
+    private readonly target: FeedTarget,
+    clock: { now?: () => number; later?: (fn: () => void, ms: number) => ReturnType<typeof setTimeout> } = {},
+  ) {
+    this.now = clock.now ?? (() => performance.now());
+    this.later = clock.later ?? ((fn, ms) => setTimeout(fn, ms));
+  }
 
   push(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
     this.queue.push(bytes);
     this.queued += bytes.length;
+    const now = this.now();
+    if (now - this.windowStart > FLOOD_WINDOW_MS) {
+      this.windowStart = now;
+      this.windowBytes = 0;
+    }
+    this.windowBytes += bytes.length;
     this.stats.queued = this.queued;
     this.pump();
   }
 
   /** Drops everything not yet written (the terminal was reset or the session replaced). */
   clear(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     this.queue = [];
     this.queued = 0;
+    this.skipFloor = 0;
     this.stats.queued = 0;
     this.parser = 'ground';
     this.lastByte = 0;
   }
 
   private pump(): void {
+    if (this.timer) return; // a paced write is due
     while (this.inFlight < IN_FLIGHT_MAX && this.queued > 0) {
-      if (this.queued >= SKIP_MIN_QUEUED) this.skipUnseen();
+      // Looked at again only once another SKIP_MIN_QUEUED has arrived: a scan costs about the
+      // size of the queue.
+      if (this.queued >= this.skipFloor + SKIP_MIN_QUEUED) {
+        this.skipUnseen();
+        this.skipFloor = this.queued;
+      }
+      const now = this.now();
+      const flooding = this.windowBytes >= FLOOD_BYTES && now - this.windowStart <= 2 * FLOOD_WINDOW_MS;
+      if (flooding && now - this.lastWrite < FLOOD_FRAME_MS) {
+        this.timer = this.later(
+          () => {
+            this.timer = null;
+            this.pump();
+          },
+          FLOOD_FRAME_MS - (now - this.lastWrite),
+        );
+        return;
+      }
       const data = this.take(WRITE_MAX);
       this.note(data);
+      this.lastWrite = now;
       this.inFlight += data.length;
       this.stats.written += data.length;
       this.target.write(data, () => {
@@ -126,6 +176,9 @@ export class TerminalFeed {
 
   /** Up to `max` bytes off the front of the queue, as one array. */
   private take(max: number): Uint8Array {
+    // What blocked a skip may be what xterm is being given now: look again after every
+    // SKIP_MIN_QUEUED written too, not only after as much has arrived.
+    this.skipFloor = Math.max(0, this.skipFloor - 2 * max);
     const first = this.queue[0] as Uint8Array;
     if (first.length >= max || this.queue.length === 1) {
       const data = first.length > max ? first.subarray(0, max) : first;
@@ -164,7 +217,7 @@ export class TerminalFeed {
    * where the dropped part starts, and it starts and ends right after a LF (so no UTF-8 sequence
    * is split). A CR must follow it, so the cursor column afterwards depends on kept bytes only.
    */
-  private skipUnseen(): void {
+  private skipUnseen(): number {
     const all = this.queue.length === 1 ? (this.queue[0] as Uint8Array) : this.flatten();
     const need = this.target.linesKept() + LINE_MARGIN;
     // From the end back to the LF that has `need` LFs from it on: everything before it scrolls
@@ -180,7 +233,7 @@ export class TerminalFeed {
         break;
       }
     }
-    if (limit <= 0 || !crAfter) return;
+    if (limit <= 0 || !crAfter) return 0;
     // Only plain bytes are dropped: the plain run from the front of the queue.
     const plainEnd = Math.min(plainLength(all, 0, this.lastByte), limit);
     let cut = plainEnd;
@@ -191,7 +244,7 @@ export class TerminalFeed {
       while (from < cut && all[from] !== LF) from++;
       from++;
     }
-    if (from >= cut || advance(this.parser, all, 0, from, this.lastByte) !== 'ground') return;
+    if (from >= cut || advance(this.parser, all, 0, from, this.lastByte) !== 'ground') return 0;
     const rest = new Uint8Array(all.length - (cut - from));
     rest.set(all.subarray(0, from), 0);
     rest.set(all.subarray(cut), from);
@@ -199,6 +252,7 @@ export class TerminalFeed {
     this.queue = [rest];
     this.queued = rest.length;
     this.stats.queued = this.queued;
+    return cut - from;
   }
 
   private flatten(): Uint8Array {

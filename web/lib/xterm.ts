@@ -20,13 +20,30 @@ export function bufferText(term: Terminal, lastLines?: number): string {
   return lines.join('\n').replace(/\n+$/, '');
 }
 
-/** 'dom' forces the DOM renderer (localStorage berth-terminal-renderer), for GPUs or drivers
- *  where WebGL misrenders; anything else means WebGL when available. */
-function rendererPreference(): 'dom' | 'auto' {
+/** 'dom' or 'webgl' (localStorage berth-terminal-renderer) forces that renderer, for GPUs or
+ *  drivers where WebGL misrenders, or to measure; anything else means automatic. */
+function rendererPreference(): 'dom' | 'webgl' | 'auto' {
   try {
-    return localStorage.getItem('berth-terminal-renderer') === 'dom' ? 'dom' : 'auto';
+    const v = localStorage.getItem('berth-terminal-renderer');
+    return v === 'dom' || v === 'webgl' ? v : 'auto';
   } catch {
     return 'auto';
+  }
+}
+
+/** WebGL drawn by the CPU (SwiftShader, llvmpipe: no GPU, as in VMs and headless browsers)
+ *  costs the main thread far more per frame than the DOM renderer — in a flood, enough to
+ *  starve the WebSocket — so the DOM renderer is used there instead. */
+function softwareWebgl(): boolean {
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    if (!gl) return true;
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return /swiftshader|llvmpipe|softpipe|software/i.test(name);
+  } catch {
+    return false;
   }
 }
 
@@ -41,8 +58,9 @@ const THEME = {
 
 /**
  * Loads xterm and its addons on demand (they touch `window` at import time, so they must never
- * be part of a server bundle) and mounts a terminal in `el`. WebGL is preferred; xterm 6 has no
- * canvas renderer, so when WebGL is unavailable or its context is lost we fall back to the DOM one.
+ * be part of a server bundle) and mounts a terminal in `el`. WebGL is preferred when a GPU draws
+ * it; xterm 6 has no canvas renderer, so without one, or when WebGL is unavailable or its context
+ * is lost, the DOM renderer is used.
  */
 export async function mountTerminal(
   el: TerminalHost,
@@ -62,7 +80,8 @@ export async function mountTerminal(
   term.loadAddon(fit);
   term.open(el);
   let renderer: Renderer = 'dom';
-  if (rendererPreference() !== 'dom') {
+  const preference = rendererPreference();
+  if (preference === 'webgl' || (preference === 'auto' && !softwareWebgl())) {
     try {
       const { WebglAddon } = await import('@xterm/addon-webgl');
       const webgl = new WebglAddon();

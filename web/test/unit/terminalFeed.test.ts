@@ -73,6 +73,16 @@ class ModelTerminal {
 /** A target that parses only when the test says so, like xterm between frames. */
 function slowTarget(term: ModelTerminal) {
   const pending: Array<() => void> = [];
+  // Paced writes (see FLOOD_FRAME_MS) run when the test drains, with time moving on a frame each.
+  const timers: Array<() => void> = [];
+  let time = 0;
+  const clock = {
+    now: () => time,
+    later: (fn: () => void) => {
+      timers.push(fn);
+      return 0 as unknown as ReturnType<typeof setTimeout>;
+    },
+  };
   let maxInFlight = 0;
   let inFlight = 0;
   const target: FeedTarget = {
@@ -90,8 +100,13 @@ function slowTarget(term: ModelTerminal) {
   return {
     target,
     /** Parses everything handed over so far (and whatever that lets the feed hand over next). */
+    clock,
     drain() {
-      while (pending.length) pending.shift()?.();
+      while (pending.length || timers.length) {
+        while (pending.length) pending.shift()?.();
+        time += 16;
+        timers.shift()?.();
+      }
     },
     parseOne() {
       pending.shift()?.();
@@ -125,7 +140,7 @@ describe('TerminalFeed', () => {
   it('hands small output over unchanged, in order', () => {
     const term = new ModelTerminal(24, 100);
     const slow = slowTarget(term);
-    const feed = new TerminalFeed(slow.target);
+    const feed = new TerminalFeed(slow.target, slow.clock);
     const text = 'hello\r\n\u001b[31mred\u001b[0m\r\n$ ';
     feedInFrames(feed, text, 3);
     slow.drain();
@@ -133,21 +148,24 @@ describe('TerminalFeed', () => {
     expect(feed.stats).toMatchObject({ written: enc.encode(text).length, skipped: 0, queued: 0 });
   });
 
-  it('keeps at most about a megabyte in xterm at once and coalesces frames', () => {
+  it('keeps at most about 256 KB in xterm at once and coalesces frames', () => {
     const term = new ModelTerminal(24, 100);
     const slow = slowTarget(term);
     const writes: number[] = [];
-    const feed = new TerminalFeed({
-      write: (d, done) => {
-        writes.push(d.length);
-        slow.target.write(d, done);
+    const feed = new TerminalFeed(
+      {
+        write: (d, done) => {
+          writes.push(d.length);
+          slow.target.write(d, done);
+        },
+        linesKept: slow.target.linesKept,
       },
-      linesKept: slow.target.linesKept,
-    });
+      slow.clock,
+    );
     // Not plain (colour on every line), so nothing may be skipped: only paced.
     const text = floodLines(60_000, (i) => `\u001b[3${i % 8}m${i} coloured line of output`);
     feedInFrames(feed, text, 4096);
-    expect(slow.maxInFlight).toBeLessThanOrEqual((1 << 20) + (256 << 10));
+    expect(slow.maxInFlight).toBeLessThanOrEqual((256 << 10) + (64 << 10));
     expect(feed.stats.queued).toBeGreaterThan(0);
     slow.drain();
     expect(feed.stats.skipped).toBe(0);
@@ -158,7 +176,7 @@ describe('TerminalFeed', () => {
   it('skips plain lines of a flood that would scroll away, leaving exactly the same terminal', () => {
     const term = new ModelTerminal(48, 1000);
     const slow = slowTarget(term);
-    const feed = new TerminalFeed(slow.target);
+    const feed = new TerminalFeed(slow.target, slow.clock);
     const text = `$ cat big\r\n${floodLines(200_000)}\u001b[32mdone\u001b[0m\r\n$ `;
     feedInFrames(feed, text);
     slow.drain();
@@ -171,7 +189,7 @@ describe('TerminalFeed', () => {
     for (const open of ['\u001b[3', '\u009b3']) {
       const term = new ModelTerminal(10, 50);
       const slow = slowTarget(term);
-      const feed = new TerminalFeed(slow.target);
+      const feed = new TerminalFeed(slow.target, slow.clock);
       // A control sequence opened after a megabyte of coloured (unskippable) output swallows the
       // digit-only lines after it until its final 'm': the colour it sets holds every one of
       // them, so none may be dropped, though they queue up while xterm is busy.
@@ -188,7 +206,7 @@ describe('TerminalFeed', () => {
   it('keeps the cursor column right when the tail has no carriage return', () => {
     const term = new ModelTerminal(10, 50);
     const slow = slowTarget(term);
-    const feed = new TerminalFeed(slow.target);
+    const feed = new TerminalFeed(slow.target, slow.clock);
     // LF only: the column carries over from line to line, so nothing may be dropped.
     const text = `abc${'xyz\n'.repeat(300_000)}`;
     feedInFrames(feed, text);
@@ -200,7 +218,7 @@ describe('TerminalFeed', () => {
   it('drops what is queued on clear', () => {
     const term = new ModelTerminal(10, 50);
     const slow = slowTarget(term);
-    const feed = new TerminalFeed(slow.target);
+    const feed = new TerminalFeed(slow.target, slow.clock);
     feedInFrames(
       feed,
       floodLines(100_000, (i) => `\u001b[0m${i}`),

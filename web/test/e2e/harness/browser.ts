@@ -17,6 +17,8 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      // Extra flags for experiments (benchmarks: e.g. --use-angle=swiftshader).
+      ...(process.env.BERTH_E2E_CHROMIUM_ARGS?.split(' ').filter(Boolean) ?? []),
     ],
   });
 }
