@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -10,9 +10,14 @@ import { join } from 'node:path';
 /** USER_HZ: cpuacct.stat and /proc/stat count in these ticks; 100 on every Linux ABI Docker supports. */
 export const CLOCK_TICKS = 100;
 
+/**
+ * Read synchronously: cgroup and /proc files are a page the kernel writes on read, and a
+ * `docker stats` over 20 containers reads ~600 of them; through the libuv thread pool (4
+ * threads, shared with all other I/O) the round trips cost several times the reads themselves.
+ */
 export async function readText(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
