@@ -54,6 +54,7 @@ export class Unpacker {
   ): Promise<number> {
     const chainId = chain[i]!;
     const streamed = await this.streaming.get(chainId);
+    this.streaming.delete(chainId);
     if (streamed !== undefined) {
       // Extracted while it downloaded: the progress a client expects, all at once.
       const layer = manifest.layers[i]!;
@@ -122,7 +123,11 @@ export class Unpacker {
       },
     );
     this.streaming.set(chainId, running);
-    void running.finally(() => this.streaming.delete(chainId));
+    // A finished extraction stays listed until unpack() takes it (it reports its progress then);
+    // a failed one goes at once.
+    void running.then((size) => {
+      if (size === undefined && this.streaming.get(chainId) === running) this.streaming.delete(chainId);
+    });
     return true;
   }
 }

@@ -245,6 +245,10 @@ export class ConmonRuntime implements Runtime {
     }
     try {
       await fh.write(`1 ${h} ${w}\n`);
+    } catch (err) {
+      // conmon closed its end between our open and write: the task has just exited.
+      if ((err as NodeJS.ErrnoException).code === 'EPIPE') throw new EngineError('NOT_RUNNING', id);
+      throw err;
     } finally {
       await fh.close();
     }
