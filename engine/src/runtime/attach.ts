@@ -1,5 +1,6 @@
 import { pipeline, Transform, Writable } from 'node:stream';
 import { connectSeqpacket } from './seqpacket.js';
+import type { ConmonThrottle } from './throttle.js';
 import type { AttachStream, OutputFrame } from './types.js';
 
 /**
@@ -14,10 +15,17 @@ const STDERR_PIPE = 3;
 /** conmon 2.1 reads stdin packets into an 8 KiB buffer (newer versions 32 KiB); stay within it. */
 const MAX_STDIN_PACKET = 8192;
 
-export async function openAttach(socketPath: string, opts: { stdin: boolean; tty?: boolean }): Promise<AttachStream> {
-  // A terminal's reader that falls far behind misses output rather than the rest of the session
-  // (see seqpacket.ts: this socket cannot be paused); other streams end instead of having gaps.
-  const conn = await connectSeqpacket(socketPath, { overflow: opts.tty ? 'drop' : 'fail' });
+export async function openAttach(
+  socketPath: string,
+  opts: { stdin: boolean; tty?: boolean; throttle?: ConmonThrottle },
+): Promise<AttachStream> {
+  // A reader far behind holds conmon back (throttle.ts), so nothing is lost and nothing piles up.
+  // Should that not hold (no conmon pid), a terminal's reader misses output rather than the rest
+  // of the session, and other streams end instead of having gaps (seqpacket.ts).
+  const conn = await connectSeqpacket(socketPath, {
+    overflow: opts.tty ? 'drop' : 'fail',
+    ...(opts.throttle ? { throttle: opts.throttle } : {}),
+  });
   const frames = new Transform({
     objectMode: true,
     highWaterMark: 16,

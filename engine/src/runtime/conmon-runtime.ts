@@ -14,6 +14,7 @@ import { ExitMonitor } from './exits.js';
 import { TaskLayout, type TaskRecord, validTaskId } from './layout.js';
 import { readLogs } from './logs.js';
 import { OciRuntimeCli, OciRuntimeError } from './runc.js';
+import { ConmonThrottle, continueConmon } from './throttle.js';
 import { formatRfc3339Nano, nowRfc3339Nano } from './time.js';
 import type {
   AttachStream,
@@ -212,9 +213,11 @@ export class ConmonRuntime implements Runtime {
   async attach(id: string, opts: { stdin: boolean }): Promise<AttachStream> {
     const record = await this.requireRecord(id);
     try {
+      const conmonPid = await readPid(this.layout.conmonPidFile(id));
       return await openAttach(this.layout.attachSocket(record.bundle), {
         stdin: opts.stdin && record.stdin,
         tty: record.terminal,
+        throttle: new ConmonThrottle(conmonPid),
       });
     } catch (err) {
       const msg = (err as Error).message;
@@ -280,10 +283,30 @@ export class ConmonRuntime implements Runtime {
 
   /** Ids of every task with state under root (for restore and for sweeping leftovers). */
   async tasks(): Promise<string[]> {
+    let ids: string[];
     try {
-      return (await readdir(this.layout.tasksDir)).filter(validTaskId);
+      ids = (await readdir(this.layout.tasksDir)).filter(validTaskId);
     } catch {
       return [];
+    }
+    await this.continueHeldConmons(ids);
+    return ids;
+  }
+
+  /**
+   * A berthd that went down while holding back a slow reader's conmon (throttle.ts) left it
+   * stopped: let every conmon of ours go on. Only ours: each is checked to be conmon for that id.
+   */
+  private async continueHeldConmons(ids: string[]): Promise<void> {
+    const execRoot = join(this.opts.root, 'exec');
+    const execIds = await readdir(execRoot).catch(() => [] as string[]);
+    const candidates = [
+      ...ids.map((id) => ({ id, file: this.layout.conmonPidFile(id) })),
+      ...execIds.filter(validTaskId).map((id) => ({ id, file: join(execRoot, id, 'conmon.pid') })),
+    ];
+    for (const { id, file } of candidates) {
+      const pid = await readPid(file);
+      if (pid !== undefined && (await isConmon(pid, id))) continueConmon(pid);
     }
   }
 

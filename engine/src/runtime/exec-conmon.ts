@@ -4,9 +4,10 @@ import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { openAttach } from './attach.js';
-import { parseSyncMessage } from './conmon.js';
+import { parseSyncMessage, readPid } from './conmon.js';
 import { type ExecProcess, ExecStartError, startFailureExitCode } from './exec-types.js';
 import { runtimeMessage } from './runc.js';
+import { ConmonThrottle } from './throttle.js';
 import type { AttachStream } from './types.js';
 
 /**
@@ -52,6 +53,8 @@ export function conmonExecArgs(l: ConmonExecLaunch): string[] {
     l.dir,
     '-p',
     join(l.dir, 'pid'),
+    '--conmon-pidfile',
+    join(l.dir, 'conmon.pid'),
     '--exit-dir',
     join(l.dir, 'exits'),
     '--socket-dir-path',
@@ -95,10 +98,11 @@ export async function conmonExec(l: ConmonExecLaunch): Promise<ExecProcess> {
   const failed = (what: string) => new ExecStartError(`conmon ${what}: ${stderr.trim() || 'no output'}`, 126);
 
   let attach: AttachStream | undefined;
+  const throttle = new ConmonThrottle();
   try {
     startPipe.write('0');
     if ((await attachPipe.next()) === undefined) throw failed('exited before creating the attach socket');
-    if (!l.detach) attach = await openAttach(join(l.dir, 'attach'), { stdin: l.stdin, tty: l.terminal });
+    if (!l.detach) attach = await openAttach(join(l.dir, 'attach'), { stdin: l.stdin, tty: l.terminal, throttle });
     startPipe.end('1');
     const started = await syncPipe.next();
     if (started === undefined) throw failed('exited before starting the exec');
@@ -107,6 +111,8 @@ export async function conmonExec(l: ConmonExecLaunch): Promise<ExecProcess> {
       const text = runtimeMessage(msg.message ?? '') || msg.message || 'unknown error';
       throw new ExecStartError(text, startFailureExitCode(text));
     }
+    const conmonPid = await readPid(join(l.dir, 'conmon.pid'));
+    if (conmonPid !== undefined) throttle.setPid(conmonPid);
     const exited = syncPipe.next().then((line) => (line === undefined ? exitFromFile(l) : exitCodeOf(line)));
     return new ConmonExecProcess(l, msg.data, attach, exited);
   } catch (err) {

@@ -34,6 +34,13 @@ const MAX_SOCKET_PATH = 107;
 
 export interface SeqpacketOptions {
   readBufferSize?: number;
+  /**
+   * Real back-pressure where the peer can be held (a conmon, see throttle.ts): held once
+   * `holdAtPackets` are queued, released when the reader has taken them down to a quarter.
+   */
+  throttle?: { hold(): void; release(): void };
+  /** Default 256 packets (1–2 MiB of terminal output). */
+  holdAtPackets?: number;
   /** Queued (unread) packets after which `overflow` applies. Default 2048 (~16 MiB of conmon output). */
   maxQueuedPackets?: number;
   /**
@@ -62,7 +69,13 @@ export interface SeqpacketConnection {
 export async function connectSeqpacket(path: string, opts: SeqpacketOptions = {}): Promise<SeqpacketConnection> {
   const sock = new SeqpacketSocket();
   sock.setInternalReadBufferSize(opts.readBufferSize ?? DEFAULT_READ_BUFFER);
-  const conn = new Connection(sock, opts.maxQueuedPackets ?? 2048, opts.overflow ?? 'fail');
+  const conn = new Connection(
+    sock,
+    opts.maxQueuedPackets ?? 2048,
+    opts.overflow ?? 'fail',
+    opts.throttle,
+    opts.holdAtPackets ?? 256,
+  );
   try {
     await conn.connect(path);
   } catch (err) {
@@ -83,11 +96,14 @@ class Connection implements SeqpacketConnection {
   private readonly pendingSends = new Set<(err: Error) => void>();
   droppedBytes = 0;
   private dropping = false;
+  private holding = false;
 
   constructor(
     private readonly sock: SeqpacketSocket,
     private readonly maxQueued: number,
     private readonly overflow: 'fail' | 'drop',
+    private readonly throttle: SeqpacketOptions['throttle'],
+    private readonly holdAt: number,
   ) {
     this.closed = new Promise((resolve) => {
       this.markClosed = resolve;
@@ -95,8 +111,12 @@ class Connection implements SeqpacketConnection {
     this.packets = new Readable({
       objectMode: true,
       highWaterMark: 64,
-      read: () => {},
+      // Called as the reader takes packets: the moment to let a held peer go on.
+      read: () => {
+        if (this.holding && this.packets.readableLength <= this.holdAt / 4) this.letGo();
+      },
       destroy: (err, cb) => {
+        this.letGo();
         this.close();
         cb(err);
       },
@@ -191,6 +211,16 @@ class Connection implements SeqpacketConnection {
       return;
     }
     this.packets.push(packet);
+    if (this.throttle && !this.holding && this.packets.readableLength >= this.holdAt) {
+      this.holding = true;
+      this.throttle.hold();
+    }
+  }
+
+  private letGo(): void {
+    if (!this.holding) return;
+    this.holding = false;
+    this.throttle?.release();
   }
 
   private onEnd(): void {
@@ -206,6 +236,7 @@ class Connection implements SeqpacketConnection {
   private onClose(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.letGo();
     const err = new Error('seqpacket connection closed');
     for (const fail of this.pendingSends) fail(err);
     this.pendingSends.clear();

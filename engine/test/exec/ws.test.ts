@@ -192,6 +192,25 @@ describe('GET /exec/{id}/ws', () => {
   });
 });
 
+describe('exec stream back-pressure on a terminal', () => {
+  it('holds a TTY exec back while its reader is behind: nothing in the middle goes missing', async () => {
+    // ~21 MB of numbered lines: far past the packets berthd would queue before dropping.
+    const id = await createExec({ Cmd: ['seq', '1', '3000000'], Tty: true });
+    const s = await connect(`/exec/${id}/ws`);
+    await until(() => s.bytes() > 0);
+    s.ws.pause();
+    await new Promise((r) => setTimeout(r, 3000));
+    s.ws.resume();
+    // 25.9 MB in all; only the lines up to 2,900,000 are checked.
+    await until(() => s.bytes() > 25_500_000, 120_000);
+    const lines = s.text().split('\r\n');
+    const upTo = lines.indexOf('2900000');
+    expect(upTo).toBeGreaterThan(0);
+    for (let i = 0; i < upTo; i++) if (lines[i] !== String(i + 1)) throw new Error(`line ${i + 1} is ${lines[i]}`);
+    s.ws.terminate();
+  });
+});
+
 describe('exec stream session cleanup', () => {
   /** One WebSocket session of kind i % 4, ended as that kind ends. */
   async function session(i: number): Promise<void> {
