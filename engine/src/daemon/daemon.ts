@@ -129,6 +129,7 @@ export class Daemon {
     if (opts.recordSessions)
       daemon.execs.recorder = daemon.attach.recorder = new SessionRecorder(opts.recordSessions, log);
     // Running tasks are watched again; ones that exited meanwhile go through their restart policy.
+    await ctx.runtime.recover?.();
     await daemon.lifecycle.restore();
     daemon.restarts.restore();
     for (const c of containers.all()) if (c.state.Running) daemon.health.started(c);

@@ -283,21 +283,19 @@ export class ConmonRuntime implements Runtime {
 
   /** Ids of every task with state under root (for restore and for sweeping leftovers). */
   async tasks(): Promise<string[]> {
-    let ids: string[];
     try {
-      ids = (await readdir(this.layout.tasksDir)).filter(validTaskId);
+      return (await readdir(this.layout.tasksDir)).filter(validTaskId);
     } catch {
       return [];
     }
-    await this.continueHeldConmons(ids);
-    return ids;
   }
 
   /**
    * A berthd that went down while holding back a slow reader's conmon (throttle.ts) left it
    * stopped: let every conmon of ours go on. Only ours: each is checked to be conmon for that id.
    */
-  private async continueHeldConmons(ids: string[]): Promise<void> {
+  async recover(): Promise<void> {
+    const ids = await this.tasks();
     const execRoot = join(this.opts.root, 'exec');
     const execIds = await readdir(execRoot).catch(() => [] as string[]);
     const candidates = [

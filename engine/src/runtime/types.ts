@@ -96,4 +96,6 @@ export interface Runtime {
   exec(id: string, opts: ExecOptions): Promise<ExecProcess>;
   pids(id: string): Promise<number[]>;
   readLogs(logPath: string, opts: LogReadOptions): AsyncIterable<LogEntry>;
+  /** On engine start: undo what a previous engine left half-done (see ConmonRuntime). */
+  recover?(): Promise<void>;
 }

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDaemon } from '../support/berthd.js';
 import { busyboxTar } from '../support/images.js';
@@ -50,4 +52,25 @@ describe('live restore', () => {
     expect(d.ok(['inspect', '-f', '{{.State.Running}}', 'survivor'])).toBe('true');
     d.ok(['rm', '-f', 'survivor']);
   });
+
+  it('a conmon left stopped by a berthd that died holding a slow reader back runs again', async () => {
+    const id = d.ok(['run', '-d', '--name', 'held', 'bb', 'sleep', '1000']);
+    const conmon = Number(
+      execFileSync('pgrep', ['-f', `conmon .*-c ${id}`], { encoding: 'utf8' })
+        .trim()
+        .split('\n')[0],
+    );
+    expect(conmon).toBeGreaterThan(0);
+    process.kill(conmon, 'SIGSTOP'); // what runtime/throttle.ts does while a reader is behind
+    await d.kill('SIGKILL');
+    expect(procState(conmon)).toBe('T');
+    await d.start();
+    expect(procState(conmon)).toBe('S');
+    d.ok(['rm', '-f', 'held']);
+  });
 });
+
+function procState(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
