@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { lstat, readdir, readlink } from 'node:fs/promises';
-import { posix } from 'node:path';
+import { lstat, readdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { resolveInScope } from '../archive/scope.js';
 import { EngineError } from '../errors.js';
