@@ -9,6 +9,12 @@ export class DownloadTee {
   readonly stream = new PassThrough({ highWaterMark: 1 << 20 });
   private cut = false;
 
+  constructor() {
+    // abandon() destroys the stream with the download's error; the extraction hears of it through
+    // its iterator, or has already given up. Never an uncaught 'error' that would end berthd.
+    this.stream.on('error', () => {});
+  }
+
   /** The reader stopped for good (it failed, or finished early): stop feeding it. */
   cutOff(): void {
     this.cut = true;
