@@ -20,6 +20,7 @@ import { copyFile, lstat, readlink, realpath, rm, symlink, utimes } from 'node:f
 import { basename, dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import tar, { type Header as TarStreamHeader } from 'tar-stream';
+import { drainOrClose } from '../drain.js';
 import { EngineError, isEngineError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type Compression, decompress } from './decompress.js';
@@ -124,18 +125,6 @@ interface ExtractStream extends NodeJS.EventEmitter, AsyncIterable<TarEntry> {
 interface TarEntry extends AsyncIterable<Uint8Array> {
   header: TarHeader;
   resume(): void;
-}
-
-function drainOrClose(stream: NodeJS.EventEmitter): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('close', done);
-  });
 }
 
 /** Errors that mean "this archive is bad" rather than "this machine has a problem". */

@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { drainOrClose } from '../drain.js';
 
 /**
  * A second reader of a download's bytes — the layer's extraction while it downloads. It sees
@@ -23,14 +24,7 @@ export class DownloadTee {
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.cut || this.stream.destroyed) return;
-    if (this.stream.write(chunk)) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        this.stream.off('drain', done).off('close', done);
-        resolve();
-      };
-      this.stream.on('drain', done).on('close', done);
-    });
+    if (!this.stream.write(chunk)) await drainOrClose(this.stream);
   }
 
   /** The whole blob arrived and verified: the reader may finish. */
