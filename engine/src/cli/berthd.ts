@@ -58,8 +58,6 @@ async function main(): Promise<void> {
     recordSessions: opts.recordSessions ? { dir: opts.recordSessions, input: Boolean(opts.recordInput) } : undefined,
   });
   const api = new ApiServer(daemon.backend(), log);
-  for (const host of opts.host) await api.listen({ host, tls: host.startsWith('tcp://') ? tls : undefined });
-  log.info({ dataRoot: opts.dataRoot, version: BERTH_VERSION }, 'berthd ready');
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -72,8 +70,11 @@ async function main(): Promise<void> {
     await daemon.close();
     process.exit(0);
   };
+  // Handlers before the sockets open: a client that sees berthd answer may signal it at once.
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  for (const host of opts.host) await api.listen({ host, tls: host.startsWith('tcp://') ? tls : undefined });
+  log.info({ dataRoot: opts.dataRoot, version: BERTH_VERSION }, 'berthd ready');
 }
 
 main().catch((err: unknown) => {

@@ -68,12 +68,13 @@ export function buildCli(): Command {
         out(`admin password: ${gateway.bootstrap.password}`);
         out('(shown once; it must be changed at the first sign-in)');
       }
-      out(`berth-gateway listening on ${gateway.url}`);
+      // Handlers before the announcement: whoever waits for "listening" may signal at once.
       const stop = () => {
         void gateway.close().then(() => process.exit(0));
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      out(`berth-gateway listening on ${gateway.url}`);
     });
 
   const audit = program.command('audit').description('the audit trail');
