@@ -110,8 +110,6 @@ export class TerminalFeed {
   constructor(
     private readonly target: FeedTarget,
     clock: { now?: () => number; later?: (fn: () => void, ms: number) => ReturnType<typeof setTimeout> } = {},
-    /** Skip lines a flood scrolls away unseen (off in the console for now: see its test). */
-    private readonly skipping = true,
   ) {
     this.now = clock.now ?? (() => performance.now());
     this.later = clock.later ?? ((fn, ms) => setTimeout(fn, ms));
@@ -148,7 +146,7 @@ export class TerminalFeed {
     while (this.inFlight < IN_FLIGHT_MAX && this.queued > 0) {
       // Looked at again only once another SKIP_MIN_QUEUED has arrived: a scan costs about the
       // size of the queue.
-      if (this.skipping && this.queued >= this.skipFloor + SKIP_MIN_QUEUED) {
+      if (this.queued >= this.skipFloor + SKIP_MIN_QUEUED) {
         this.skipUnseen();
         this.skipFloor = this.queued;
       }

@@ -78,14 +78,10 @@ export default function TerminalPanel({
     if (!el) throw new Error('terminal element missing');
     const m = await mountTerminal(el);
     mounted.current = m;
-    feed.current = new TerminalFeed(
-      {
-        write: (data, done) => m.term.write(data, done),
-        linesKept: () => m.term.rows + (m.term.options.scrollback ?? 0),
-      },
-      {},
-      false, // every byte is parsed until the skipping's test passes everywhere
-    );
+    feed.current = new TerminalFeed({
+      write: (data, done) => m.term.write(data, done),
+      linesKept: () => m.term.rows + (m.term.options.scrollback ?? 0),
+    });
     setRenderer(m.renderer);
     m.term.onData((d) => conn.current?.send(d));
     m.term.onBinary((d) => conn.current?.send(Uint8Array.from(d, (c) => c.charCodeAt(0))));
