@@ -2,6 +2,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../errors.js';
 import { readJson, writeJsonAtomic } from '../metadata/atomic.js';
+import { unmountBelow } from '../mount/mount.js';
 import type { ContainerRecord } from './types.js';
 
 const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -23,7 +24,9 @@ export class ContainerStore {
     for (const id of await readdir(this.root)) {
       const record = await readJson<ContainerRecord>(this.configPath(id));
       if (!record) {
-        // A directory without a committed config is a create that never finished: drop it.
+        // A directory without a committed config is a create that never finished, or a removal
+        // cut short: drop it — never reaching into a rootfs still mounted inside it.
+        await unmountBelow(join(this.root, id));
         await rm(join(this.root, id), { recursive: true, force: true });
         continue;
       }

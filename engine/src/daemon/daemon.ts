@@ -231,6 +231,7 @@ export class Daemon {
   async close(): Promise<void> {
     this.restarts.close();
     this.health.close();
+    await this.lifecycle.settle();
     await this.network.close();
     this.ctx.log.info({ running: this.ctx.containers.all().filter((c) => c.state.Running).length }, 'daemon closed');
   }

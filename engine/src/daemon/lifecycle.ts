@@ -23,6 +23,12 @@ export class ContainerLifecycle {
   private readonly locks = new Map<string, Promise<unknown>>();
   /** Exit of each running task, for stop/kill to await. */
   private readonly exits = new Map<string, Promise<void>>();
+  /**
+   * Runtime deletes of exited tasks still under way. They run after the exit is reported: the
+   * OCI runtime's delete is the slowest step of an exit (a runc start-up and cgroup removal) and
+   * nothing the client sees waits on it — only a new task under the same id does (start below).
+   */
+  private readonly deletions = new Map<string, Promise<void>>();
 
   constructor(
     private readonly ctx: DaemonContext,
@@ -111,6 +117,7 @@ export class ContainerLifecycle {
     try {
       const opts = await this.tasks.prepare(c, image.config);
       // A failed start may have left a stopped task behind; the runtime wants the id free.
+      await this.deletions.get(c.id);
       await this.ctx.runtime.delete(c.id, { force: true }).catch(() => undefined);
       const { pid } = await this.ctx.runtime.create(opts);
       created = true;
@@ -175,22 +182,33 @@ export class ContainerLifecycle {
       OOMKilled: oomKilled,
       FinishedAt: status.exitedAt,
     });
-    // The task is gone: its runtime state and its network and mounts are released side by side
-    // (`docker run --rm` waits for all of it).
-    await Promise.all([
-      this.ctx.runtime
-        .delete(c.id, { force: true })
-        .catch((err: unknown) => this.ctx.log.warn({ err, id: c.id }, 'runtime delete failed')),
-      this.tasks
-        .released?.(c)
-        .catch((err: unknown) => this.ctx.log.warn({ err, id: c.id }, 'releasing task resources failed')),
-    ]);
+    // The task is gone: its network and mounts are released (`docker run --rm` waits for that),
+    // its runtime state meanwhile and after.
+    this.deleteTask(c.id);
+    await this.tasks
+      .released?.(c)
+      .catch((err: unknown) => this.ctx.log.warn({ err, id: c.id }, 'releasing task resources failed'));
     await this.ctx.containers.save(c);
     if (oomKilled) this.ctx.events.publish('container', 'oom', c.id, containerAttributes(c));
     this.ctx.events.publish('container', 'die', c.id, containerAttributes(c, { exitCode: String(status.exitCode) }));
     this.waiters.exited(c.id, status.exitCode);
     if (c.hostConfig.AutoRemove) await this.removeAfterExit(c, status.exitCode);
     else this.onStopped?.(c);
+  }
+
+  private deleteTask(id: string): void {
+    const deleting = this.ctx.runtime
+      .delete(id, { force: true })
+      .catch((err: unknown) => this.ctx.log.warn({ err, id }, 'runtime delete failed'))
+      .finally(() => {
+        if (this.deletions.get(id) === deleting) this.deletions.delete(id);
+      });
+    this.deletions.set(id, deleting);
+  }
+
+  /** Resolves once the runtime deletes under way are done (engine shutdown). */
+  async settle(): Promise<void> {
+    await Promise.all(this.deletions.values());
   }
 
   /** Resolves when the container's current run has ended. */
@@ -339,7 +357,8 @@ export class ContainerLifecycle {
     if (!this.ctx.containers.find(c.id)) return;
     c.state.Status = 'removing';
     this.attach.cancelPending(c.id);
-    await this.ctx.runtime.delete(c.id, { force: true }).catch(() => undefined);
+    // A delete under way since the exit finishes on its own (restore() sweeps up after a crash).
+    if (!this.deletions.has(c.id)) await this.ctx.runtime.delete(c.id, { force: true }).catch(() => undefined);
     await this.tasks.removed?.(c, volumes);
     await this.ctx.snapshotter.remove(c.id).catch((err: unknown) => {
       if ((err as EngineError).status !== 404) this.ctx.log.warn({ err, id: c.id }, 'snapshot removal failed');
@@ -385,6 +404,10 @@ export class ContainerLifecycle {
         oomKilled: false,
       };
       await this.locked(c.id, () => this.handleExit(c, exit));
+    }
+    // Tasks of containers that are gone: a delete cut short by a crash or a shutdown.
+    for (const id of (await this.ctx.runtime.tasks?.()) ?? []) {
+      if (!this.ctx.containers.find(id)) this.deleteTask(id);
     }
   }
 }

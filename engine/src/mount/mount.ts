@@ -86,6 +86,21 @@ export async function unmount(target: string, opts: { lazy?: boolean } = {}): Pr
   throw new EngineError('RUNTIME', `umount ${target}: still mounted after 16 unmounts`);
 }
 
+/** Unmount every mount at or below `dir`, deepest first (before a recursive removal of it). */
+export async function unmountBelow(dir: string): Promise<void> {
+  let root: string;
+  try {
+    root = await realpath(dir);
+  } catch {
+    return;
+  }
+  const below = (await readMountInfo())
+    .map((m) => m.mountPoint)
+    .filter((p) => p === root || p.startsWith(`${root}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const target of new Set(below)) await unmount(target, { lazy: true });
+}
+
 export interface MountInfo {
   mountPoint: string;
   fsType: string;

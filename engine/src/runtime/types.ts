@@ -96,6 +96,8 @@ export interface Runtime {
   exec(id: string, opts: ExecOptions): Promise<ExecProcess>;
   pids(id: string): Promise<number[]>;
   readLogs(logPath: string, opts: LogReadOptions): AsyncIterable<LogEntry>;
+  /** Ids of every task the runtime holds state for, running or not. */
+  tasks?(): Promise<string[]>;
   /** On engine start: undo what a previous engine left half-done (see ConmonRuntime). */
   recover?(): Promise<void>;
 }

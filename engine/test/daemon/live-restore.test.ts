@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestDaemon } from '../support/berthd.js';
 import { busyboxTar } from '../support/images.js';
@@ -68,7 +69,35 @@ describe('live restore', () => {
     expect(procState(conmon)).toBe('S');
     d.ok(['rm', '-f', 'held']);
   });
+
+  it('sweeps the runtime state of a container removed while its delete was cut short', async () => {
+    const id = d.ok(['run', '-d', '--name', 'orphan', 'bb', 'sleep', '1000']);
+    const pid = Number(d.ok(['inspect', '-f', '{{.State.Pid}}', 'orphan']));
+    await d.kill('SIGKILL');
+    // As a crash between "removed" and the end of the runtime's delete leaves it: no record.
+    rmSync(join(d.root, 'data/containers', id, 'config.json'));
+    const taskDir = join(d.root, 'data/runtime/tasks', id);
+    expect(existsSync(taskDir)).toBe(true);
+    await d.start();
+    const deadline = Date.now() + 20_000;
+    while ((existsSync(taskDir) || alive(pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(taskDir)).toBe(false);
+    expect(existsSync(join(d.root, 'data/runtime/runc', id))).toBe(false);
+    expect(alive(pid)).toBe(false);
+    // Its half-removed directory went too, the rootfs mounted in it unmounted first (not emptied).
+    expect(existsSync(join(d.root, 'data/containers', id))).toBe(false);
+    expect(d.ok(['run', '--rm', 'bb', 'cat', '/etc/passwd'])).toContain('root:');
+  });
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return procState(pid) !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 function procState(pid: number): string {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
