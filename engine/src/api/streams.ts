@@ -65,3 +65,12 @@ export function progressWriter(out: Writable): (event: ProgressEvent) => void {
     if (!out.destroyed && !out.writableEnded) out.write(`${JSON.stringify(event)}\r\n`);
   };
 }
+
+/** Wait until a Writable has flushed everything it was given (or was destroyed). */
+export function flushed(w: Writable): Promise<void> {
+  if (w.writableFinished || w.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    w.once('finish', resolve);
+    w.once('close', resolve);
+  });
+}

@@ -4,7 +4,8 @@ import type { Backend, OutputFrame } from './backend.js';
 import type { RequestContext } from './context.js';
 import type { Route } from './router.js';
 import { execBackend } from './routers/exec.js';
-import { acceptWebSocket, flushed, webSocketInput, webSocketSink } from './ws.js';
+import { flushed } from './streams.js';
+import { acceptWebSocket, webSocketInput, webSocketSink } from './ws.js';
 
 /**
  * WebSocket endpoints:

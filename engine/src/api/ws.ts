@@ -99,12 +99,3 @@ export function webSocketInput(
   ws.once('close', () => input.destroy());
   return input;
 }
-
-/** Wait until a Writable has flushed everything it was given (or was destroyed). */
-export function flushed(w: Writable): Promise<void> {
-  if (w.writableFinished || w.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    w.once('finish', resolve);
-    w.once('close', resolve);
-  });
-}

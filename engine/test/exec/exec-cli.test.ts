@@ -152,6 +152,39 @@ describe('exec API', () => {
     }
   });
 
+  it('delivers the last byte of a TTY exec that ends while its client is not reading', async () => {
+    // What the session still holds for a slow client when the process exits must go out before
+    // the connection closes (`docker exec -t C cat big | wc -c` came up short, 1 run in 3).
+    const line = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY\n';
+    const size = 600_000;
+    const created = await d.api(
+      'POST',
+      `/containers/${c}/exec`,
+      JSON.stringify({
+        Cmd: ['sh', '-c', `yes ${line.trim()} | head -c ${size}`],
+        Tty: true,
+        AttachStdout: true,
+        AttachStderr: true,
+      }),
+    );
+    const { Id } = JSON.parse(created.body) as { Id: string };
+    const conn = await hijack(d.socket, `/exec/${Id}/start`, JSON.stringify({ Tty: true }));
+    conn.socket.pause();
+    const running = async () =>
+      (JSON.parse((await d.api('GET', `/exec/${Id}/json`)).body) as { Running: boolean }).Running;
+    const deadline = Date.now() + 20_000;
+    while ((await running()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await running()).toBe(false);
+    conn.socket.resume();
+    await conn.ended;
+    const expected = line
+      .repeat(Math.ceil(size / line.length))
+      .slice(0, size)
+      .replaceAll('\n', '\r\n');
+    expect(conn.bytes()).toBe(expected.length);
+    expect(conn.output() === expected).toBe(true);
+  });
+
   it('refuses exec in a stopped container', () => {
     const stopped = d.ok(['create', 'bb', 'true']);
     const r = d.docker(['exec', stopped, 'true']);

@@ -3,7 +3,7 @@ import { EngineError } from '../../errors.js';
 import type { Backend, ExecBackend, Json } from '../backend.js';
 import type { RequestContext } from '../context.js';
 import type { Route } from '../router.js';
-import { frameWriter } from '../streams.js';
+import { flushed, frameWriter } from '../streams.js';
 
 /** moby api/server/router/container/exec.go: create, start (hijacked), inspect, resize. */
 
@@ -102,6 +102,8 @@ async function startExec(ctx: RequestContext, b: ExecBackend): Promise<void> {
   watchClient(input ?? output, sink);
   try {
     await b.execStart(id, { detach: false, tty, size }, { input, output: sink });
+    // The session has ended the sink; what it still holds goes out before the socket closes.
+    await flushed(sink);
   } finally {
     // A client that went away may have left its side half-open (FIN): close ours too.
     if (socket && !socket.destroyed) socket.end();
