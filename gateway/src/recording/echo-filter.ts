@@ -134,6 +134,11 @@ export class EchoFilter {
     this.pending.push(entry);
   }
 
+  /** Keystrokes wait for their echo: output() needs all the output, not only its last line. */
+  get awaitingEcho(): boolean {
+    return this.pending.length > 0;
+  }
+
   output(data: string): void {
     const lastNl = Math.max(data.lastIndexOf('\n'), data.lastIndexOf('\r'));
     this.lastLine = (lastNl >= 0 ? data.slice(lastNl + 1) : this.lastLine + data).slice(-200);

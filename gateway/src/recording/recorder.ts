@@ -3,8 +3,11 @@
 // where input was withheld). Output is recorded BEFORE it is sent to the browser, so a failed
 // write ends the shell rather than letting anything through unrecorded.
 import { StringDecoder } from 'node:string_decoder';
+import { type EventCode, incompleteTail, outputLine, textLine, textTail } from './cast-line.js';
 import { EchoFilter } from './echo-filter.js';
 import type { RecordingSink } from './store.js';
+
+const NOTHING = Buffer.alloc(0);
 
 export interface RecordingHeader {
   width: number;
@@ -17,13 +20,16 @@ export interface RecordingHeader {
 export class Recorder {
   private readonly started: number;
   private lastT = 0;
-  // Terminal output is bytes; asciicast wants text. A streaming decoder keeps a multi-byte
-  // character split across chunks intact, so the text replays to the same bytes.
-  private readonly outDecoder = new StringDecoder('utf8');
+  // Terminal output is bytes; asciicast wants text. The start of a multi-byte character split
+  // across chunks waits for the rest, so the text replays to the same bytes.
+  private outCarry = NOTHING;
   private readonly inDecoder = new StringDecoder('utf8');
   private readonly filter: EchoFilter;
   private failure: Error | null = null;
+  /** The last write started (or queued behind the one in flight). */
   private writes: Promise<void> = Promise.resolve();
+  /** Lines waiting for the write in flight to finish; they go together in the next (group commit). */
+  private next: { lines: Buffer[]; stored: Promise<void> } | null = null;
   bytesOut = 0;
   bytesIn = 0;
   withheld = 0;
@@ -51,7 +57,7 @@ export class Recorder {
 
   async start(): Promise<void> {
     await this.line(
-      JSON.stringify({
+      `${JSON.stringify({
         version: 2,
         width: this.header.width,
         height: this.header.height,
@@ -59,35 +65,63 @@ export class Recorder {
         command: this.header.command,
         title: this.header.title,
         env: { TERM: 'xterm-256color' },
-      }),
+      })}\n`,
     );
   }
 
   /** Events must not go back in time; a keystroke confirmed late is stamped no earlier than the last event. */
-  private event(at: number, code: 'o' | 'i' | 'r' | 'm', data: string): Promise<void> {
+  private time(at: number): number {
     const t = Math.max(this.lastT, (at - this.started) / 1000);
     this.lastT = t;
-    return this.line(JSON.stringify([Number(t.toFixed(6)), code, data]));
+    return t;
   }
 
-  private line(text: string): Promise<void> {
+  private event(at: number, code: EventCode, data: string): Promise<void> {
+    return this.line(textLine(this.time(at), code, data));
+  }
+
+  /**
+   * Appends a line; resolves once it is stored. Lines that come while a write is in flight are
+   * stored together by the next one (group commit), and resolve with the same promise.
+   */
+  private line(line: Buffer | string): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    const write = this.writes.then(() => this.sink.write(text));
-    this.writes = write.catch((err: Error) => {
+    const bytes = typeof line === 'string' ? Buffer.from(line, 'utf8') : line;
+    if (this.next) {
+      this.next.lines.push(bytes);
+      return this.next.stored;
+    }
+    const next = { lines: [bytes], stored: Promise.resolve() };
+    this.next = next;
+    // Also after the rest of this turn of the event loop (a flood reads several chunks per turn):
+    // each write costs a thread-pool round trip, so one per turn rather than one per chunk.
+    const turn = new Promise<void>((resolve) => setImmediate(resolve));
+    next.stored = Promise.all([this.writes, turn]).then(() => {
+      this.next = null; // from here on, lines wait for the write after this one
+      if (this.failure) throw this.failure;
+      return this.sink.write(next.lines.length === 1 ? next.lines[0]! : Buffer.concat(next.lines));
+    });
+    this.writes = next.stored.catch((err: Error) => {
       if (!this.failure) {
         this.failure = err;
         this.onFailure(err);
       }
     });
-    return write;
+    return next.stored;
   }
 
   /** Resolves once the chunk is stored; only then may it be shown. */
   output(chunk: Buffer): Promise<void> {
     this.bytesOut += chunk.length;
-    const text = this.outDecoder.write(chunk);
-    this.filter.output(text);
-    return text ? this.event(this.now(), 'o', text) : Promise.resolve();
+    const bytes = this.outCarry.length ? Buffer.concat([this.outCarry, chunk]) : chunk;
+    const whole = bytes.length - incompleteTail(bytes);
+    this.outCarry = whole === bytes.length ? NOTHING : Buffer.from(bytes.subarray(whole));
+    if (!whole) return Promise.resolve();
+    const complete = bytes.subarray(0, whole);
+    // The filter looks at all output only while keystrokes wait for their echo; otherwise only
+    // at the last line (≤ 200 characters), and decoding all of a flood for it would be wasted.
+    this.filter.output(this.filter.awaitingEcho ? complete.toString('utf8') : textTail(complete, 1024));
+    return this.line(outputLine(this.time(this.now()), complete));
   }
 
   input(chunk: Buffer): void {
@@ -106,7 +140,7 @@ export class Recorder {
 
   async close(): Promise<void> {
     this.filter.close();
-    const rest = this.outDecoder.end();
+    const rest = this.outCarry.toString('utf8'); // an incomplete character: U+FFFD, as a decoder would
     if (rest) await this.event(this.now(), 'o', rest).catch(() => {});
     await this.writes;
     await this.sink.close();

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
 export interface RecordingSink {
-  /** Appends one line; rejects if it could not be stored (the shell is then ended). */
-  write(line: string): Promise<void>;
+  /** Appends whole lines (UTF-8, each ending in a newline); rejects if they could not be stored (the shell is then ended). */
+  write(lines: Buffer): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,10 +37,11 @@ export class FileRecordingStore implements RecordingStore {
     let chain: Promise<void> = Promise.resolve();
     let closed = false;
     return {
-      write(line) {
+      write(lines) {
         if (closed) return Promise.reject(new Error('recording already closed'));
         const next = chain.then(async () => {
-          await fh.write(line.endsWith('\n') ? line : `${line}\n`);
+          // A write may be partial (a full disk); a recording with a hole in it is no recording.
+          for (let at = 0; at < lines.length; ) at += (await fh.write(lines, at)).bytesWritten;
         });
         chain = next.catch(() => {});
         return next;
