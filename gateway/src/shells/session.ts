@@ -8,6 +8,8 @@ import type { HostRegistry } from '../hosts/registry.js';
 import type { Logger } from '../log.js';
 import { Recorder } from '../recording/recorder.js';
 import type { RecordingStore } from '../recording/store.js';
+import { hangUp } from './hang-up.js';
+import { OutputPipeline } from './output-pipeline.js';
 
 export interface ShellInfo {
   id: string;
@@ -42,49 +44,6 @@ const LOW_WATER = 256 << 10;
 // Output kept for a browser that dropped; beyond it the engine stream waits for a reattach.
 const BACKLOG_MAX = 1 << 20;
 
-/**
- * Hangs up the terminal of an exec: ^C, then — once the output has settled (a shell is back at
- * its prompt, reading raw keys) — ^D. Sent together, the ^D lands in the input the interrupt
- * flushes. A ^C that arrives while the shell is starting a program reaches neither, so the
- * pair is repeated a few times before giving up.
- */
-async function hangUp(stream: Duplex): Promise<void> {
-  let gone = false;
-  const ended = new Promise<void>((r) => {
-    const done = () => {
-      gone = true;
-      r();
-    };
-    stream.once('end', done);
-    stream.once('close', done);
-  });
-  const settled = (quietMs: number, maxMs: number) =>
-    new Promise<void>((resolve) => {
-      let quiet: NodeJS.Timeout | undefined;
-      const finish = () => {
-        clearTimeout(quiet);
-        clearTimeout(cap);
-        stream.off('data', onData);
-        resolve();
-      };
-      const onData = () => {
-        clearTimeout(quiet);
-        quiet = setTimeout(finish, quietMs);
-      };
-      const cap = setTimeout(finish, maxMs);
-      quiet = setTimeout(finish, quietMs);
-      stream.on('data', onData);
-    });
-  stream.resume(); // output must flow for the program to make progress and for 'end' to come
-  for (let round = 0; round < 3 && !gone; round++) {
-    stream.write('\u0003');
-    await Promise.race([ended, settled(150, 1000)]);
-    if (gone) break;
-    stream.write('\u0004');
-    await Promise.race([ended, settled(150, 1000).then(() => new Promise((r) => setTimeout(r, 200)))]);
-  }
-}
-
 /** `{"type":"close"}`: cheap enough to test every text frame before the full parse. */
 function isCloseRequest(data: Buffer): boolean {
   if (data.length > 64) return false;
@@ -105,7 +64,12 @@ export class ShellSession {
   private pingTimer: NodeJS.Timeout | undefined;
   private backlog: Buffer[] = [];
   private backlogBytes = 0;
-  private outputChain: Promise<void> = Promise.resolve();
+  // Recorded, then delivered; see output-pipeline.ts.
+  private readonly output = new OutputPipeline({
+    store: (chunk) => this.recorder!.output(chunk),
+    deliver: (chunk) => this.deliver(chunk),
+    room: () => this.regulate(),
+  });
   private waitingForDrain = false;
   /** Bytes handed to the current socket's send whose write has not completed yet. */
   private flight = { bytes: 0 };
@@ -221,7 +185,7 @@ export class ShellSession {
     this.backlog = [];
     this.backlogBytes = 0;
     for (const chunk of backlog) this.deliver(chunk);
-    this.maybeResume();
+    this.regulate();
   }
 
   private bindSocket(ws: WebSocket): void {
@@ -253,7 +217,7 @@ export class ShellSession {
     this.flight = { bytes: 0 };
     if (this.waitingForDrain) {
       this.waitingForDrain = false;
-      setImmediate(() => this.maybeResume());
+      setImmediate(() => this.regulate());
     }
     this.ws?.removeAllListeners('message');
     this.ws?.removeAllListeners('close');
@@ -322,24 +286,10 @@ export class ShellSession {
   }
 
   private onOutput(chunk: Buffer): void {
-    const stream = this.stream!;
     // Ended: what the hangup makes the program print is drained, not recorded or shown.
-    if (this.state === 'ended') return;
-    // One chunk at a time: stored in the recording, then delivered, then the next is read.
-    stream.pause();
-    this.outputChain = this.outputChain.then(async () => {
-      if (this.state === 'ended' || !this.recorder) {
-        stream.resume();
-        return;
-      }
-      try {
-        await this.recorder.output(chunk);
-      } catch {
-        return; // the recorder's failure handler ends the session
-      }
-      this.deliver(chunk);
-      this.maybeResume();
-    });
+    if (this.state === 'ended' || !this.recorder) return;
+    this.output.push(chunk);
+    this.regulate();
   }
 
   private deliver(chunk: Buffer): void {
@@ -355,22 +305,21 @@ export class ShellSession {
       flight.bytes -= chunk.length;
       if (flight === this.flight && this.waitingForDrain && flight.bytes < LOW_WATER) {
         this.waitingForDrain = false;
-        this.maybeResume();
+        this.regulate();
       }
     });
   }
 
-  private maybeResume(): void {
+  /** Pauses the engine stream while output waits on the recording, the socket or a reattach; else reads on. */
+  private regulate(): void {
     const stream = this.stream;
     if (!stream || this.state === 'ended') return;
     // ws.bufferedAmount says much the same, but only this count comes with an event (the send
     // callback) to resume on, so it is the one that decides.
-    if (this.ws && this.flight.bytes > HIGH_WATER) {
-      this.waitingForDrain = true;
-      return;
-    }
-    if (!this.ws && this.backlogBytes > BACKLOG_MAX) return; // resumed by attach()
-    stream.resume();
+    if (this.ws && this.flight.bytes > HIGH_WATER) this.waitingForDrain = true;
+    const hold = this.output.full || this.waitingForDrain || (!this.ws && this.backlogBytes > BACKLOG_MAX); // resumed by attach()
+    if (hold) stream.pause();
+    else stream.resume();
   }
 
   private sendControl(msg: Record<string, unknown>): void {
@@ -395,7 +344,9 @@ export class ShellSession {
       // as it would after `docker exec` lost its client.
       await hangUp(stream);
     }
-    await this.outputChain;
+    // What was read before the end is stored and delivered (a natural exit's last output
+    // arrives just before the stream ends), before the browser hears of the end.
+    await this.output.settled();
     let exitCode: number | null = null;
     if (this.exec && wasStarted) {
       const exec = this.exec;
