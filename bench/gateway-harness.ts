@@ -36,7 +36,16 @@ export async function serveGateway(): Promise<RemoteGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'berth-bench-gw-'));
   const proc = spawn(
     process.execPath,
-    ['gateway/bin/berth-gateway', 'serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'],
+    [
+      // e.g. BENCH_GATEWAY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the gateway
+      ...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      'gateway/bin/berth-gateway',
+      'serve',
+      '--data-dir',
+      dataDir,
+      '--listen',
+      '127.0.0.1:0',
+    ],
     {
       env: { ...process.env, BERTH_LOG_LEVEL: 'warn', DATABASE_URL: process.env.DATABASE_URL ?? '' },
       stdio: ['ignore', 'pipe', 'inherit'],
