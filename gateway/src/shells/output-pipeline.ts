@@ -9,6 +9,9 @@
 /** Read but not yet stored and delivered: above this the session pauses the engine stream. */
 export const PENDING_MAX = 1 << 20;
 
+/** Largest frame made by joining chunks (a single chunk read may be larger). */
+export const FRAME_MAX = 256 << 10;
+
 export interface OutputSteps {
   /**
    * Resolves once the chunk is in the recording; chunks stored by one write may share the promise.
@@ -40,8 +43,10 @@ export class OutputPipeline {
     if (this.stopped) return;
     this.pendingBytes += chunk.length;
     const stored = this.steps.store(chunk);
-    // One frame to the browser per write rather than per chunk read: fewer sends, fewer syscalls.
-    if (this.group?.stored === stored) {
+    // Chunks stored by one write go to the browser together: fewer sends, fewer syscalls. But in
+    // frames of at most FRAME_MAX: a frame's bytes count against the socket's high-water mark
+    // until all of it is written, so one huge frame would stop the engine stream meanwhile.
+    if (this.group?.stored === stored && this.group.bytes + chunk.length <= FRAME_MAX) {
       this.group.chunks.push(chunk);
       this.group.bytes += chunk.length;
       return;

@@ -1,8 +1,9 @@
 // The output pipeline on its own: nothing is delivered before its store resolves, delivery keeps
-// the order of reading whatever order stores finish in, chunks stored by one write go out as one,
-// a failed store stops delivery for good, and `full` bounds what waits.
+// the order of reading whatever order stores finish in, chunks stored by one write go out
+// together (in frames of at most FRAME_MAX), a failed store stops delivery for good, and `full`
+// bounds what waits.
 import { describe, expect, it } from 'vitest';
-import { OutputPipeline, PENDING_MAX } from '../../src/shells/output-pipeline.js';
+import { FRAME_MAX, OutputPipeline, PENDING_MAX } from '../../src/shells/output-pipeline.js';
 
 function deferred() {
   let resolve!: () => void;
@@ -58,6 +59,15 @@ describe('output pipeline', () => {
     await pipeline.settled();
     expect(delivered).toEqual(['1', '234']);
     expect(rooms()).toBe(2);
+  });
+
+  it('joins chunks into frames of at most FRAME_MAX', async () => {
+    const store = Promise.resolve();
+    const { pipeline, delivered } = pipelineWith(Array(8).fill(store));
+    const chunk = Buffer.alloc(FRAME_MAX / 4 + 1, 'x');
+    for (let i = 0; i < 8; i++) pipeline.push(chunk);
+    await pipeline.settled();
+    expect(delivered.map((d) => d.length)).toEqual([3, 3, 2].map((n) => n * chunk.length));
   });
 
   it('stops for good when a store fails: neither that output nor any after it is delivered', async () => {
