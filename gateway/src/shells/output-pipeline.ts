@@ -10,7 +10,7 @@
 export const PENDING_MAX = 1 << 20;
 
 /** Largest frame made by joining chunks (a single chunk read may be larger). */
-export const FRAME_MAX = 256 << 10;
+export const FRAME_MAX = 64 << 10;
 
 export interface OutputSteps {
   /**
