@@ -28,7 +28,6 @@ export class OutputPipeline {
   private pendingBytes = 0;
   private tail: Promise<void> = Promise.resolve();
   /** The chunks waiting on the most recent store promise: later chunks on the same one join them. */
-  /** The chunks waiting on the most recent store promise: later chunks on the same one join them. */
   private group: { stored: Promise<void>; chunks: Buffer[]; bytes: number } | null = null;
   private stopped = false;
 

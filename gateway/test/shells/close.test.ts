@@ -1,45 +1,29 @@
 // The console's Close button: {"type":"close"} on the shell WebSocket ends the shell at once —
 // the exec is hung up (a running program too), the end is recorded, and the socket is closed —
 // instead of the grace period a bare socket close starts.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BUSYBOX_IMAGE } from '../support/busybox.js';
-import { engineFixture, engineKinds } from '../support/engines.js';
-import { provider, startTestGateway, type TestGateway, type TestUser } from '../support/gateway.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { containerTestbed } from '../support/container-testbed.js';
+import { engineKinds } from '../support/engines.js';
+import { provider, type TestGateway, type TestUser } from '../support/gateway.js';
 import { ShellClient } from '../support/shell-client.js';
 
 for (const { kind, unavailable } of engineKinds()) {
   describe.skipIf(unavailable)(
     `shell close message on ${kind} (${provider})${unavailable ? ` — skipped: ${unavailable}` : ''}`,
     () => {
-      const fixture = engineFixture(kind);
+      const bed = containerTestbed(kind, {
+        gateway: { shells: { graceMs: 60_000, pingIntervalMs: 15_000 } },
+        name: 'closetest',
+      });
       let t: TestGateway;
       let op: TestUser;
       let hostId: string;
       let containerId: string;
 
       beforeAll(async () => {
-        const engine = await fixture.start();
-        if (!engine) return;
-        // A long grace period: a session that only ends when it expires fails the test's deadline.
-        t = await startTestGateway({ shells: { graceMs: 60_000, pingIntervalMs: 15_000 } });
-        hostId = await t.addHost(kind, engine.hostUrl);
+        if (!bed.t) return; // the engine did not start: the tests skip
+        ({ t, hostId, containerId } = bed);
         op = await t.user('op', [{ hostId, role: 'operator' }]);
-        const created = await op.client.containers.create.mutate({
-          hostId,
-          image: BUSYBOX_IMAGE,
-          cmd: ['sleep', '3600'],
-          name: 'closetest',
-        });
-        containerId = created.id;
-      });
-
-      afterAll(async () => {
-        await t?.close();
-        await fixture.stop();
-      });
-
-      beforeEach((ctx) => {
-        if (fixture.state.skipReason) ctx.skip(fixture.state.skipReason);
       });
 
       it('ends the shell, hangs up the running program, records the end and closes the socket', async () => {

@@ -1,11 +1,11 @@
 // A flood through a shell while the recording is slow, then while it fails: the browser never
 // holds a byte the recording does not (checked at every frame it receives), the flood arrives
 // complete and in order, and a failed write ends the shell with nothing after it shown.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RecordingStore } from '../../src/recording/store.js';
-import { BUSYBOX_IMAGE } from '../support/busybox.js';
-import { engineFixture, engineKinds } from '../support/engines.js';
-import { provider, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { containerTestbed } from '../support/container-testbed.js';
+import { engineKinds } from '../support/engines.js';
+import { provider } from '../support/gateway.js';
 import { ShellClient } from '../support/shell-client.js';
 
 /** A recording store in memory whose writes take `delayMs` and fail once `failAfterBytes` of output are stored. */
@@ -54,37 +54,12 @@ for (const { kind, unavailable } of engineKinds()) {
   describe.skipIf(unavailable)(
     `recorded flood on ${kind} (${provider})${unavailable ? ` — skipped: ${unavailable}` : ''}`,
     () => {
-      const fixture = engineFixture(kind);
       const recordings = slowStore();
-      let t: TestGateway;
-      let hostId: string;
-      let containerId: string;
-
-      beforeAll(async () => {
-        const engine = await fixture.start();
-        if (!engine) return;
-        t = await startTestGateway({ recordings: recordings.store });
-        hostId = await t.addHost(kind, engine.hostUrl);
-        const created = await t.admin.client.containers.create.mutate({
-          hostId,
-          image: BUSYBOX_IMAGE,
-          cmd: ['sleep', '3600'],
-          name: 'floodtest',
-        });
-        containerId = created.id;
-      });
-
-      afterAll(async () => {
-        await t?.close();
-        await fixture.stop();
-      });
-
-      beforeEach((ctx) => {
-        if (fixture.state.skipReason) ctx.skip(fixture.state.skipReason);
-      });
+      const bed = containerTestbed(kind, { gateway: { recordings: recordings.store }, name: 'floodtest' });
 
       /** A shell whose client checks, at every frame, that the recording already holds what it has. */
       async function openWatched() {
+        const { t, hostId, containerId } = bed;
         const { ticket, sessionId } = await t.admin.client.shells.open.mutate({
           hostId,
           containerId,
@@ -133,7 +108,7 @@ for (const { kind, unavailable } of engineKinds()) {
         const stored = recordings.stored(sessionId);
         expect(stored.length).toBeGreaterThan(100_000);
         expect(client.bytes.equals(stored)).toBe(true);
-        expect((await t.admin.client.shells.get.query({ sessionId })).status).toBe('failed');
+        expect((await bed.t.admin.client.shells.get.query({ sessionId })).status).toBe('failed');
       });
     },
   );

@@ -1,10 +1,11 @@
 // Shells end to end against real engines: a container is created and started through the
 // gateway, a Node WebSocket client types into it, the recording is compared byte for byte with
 // what the client saw, and every step is in the audit trail.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RecordingStore } from '../../src/recording/store.js';
 import { BUSYBOX_IMAGE } from '../support/busybox.js';
-import { engineFixture, engineKinds } from '../support/engines.js';
+import { containerTestbed } from '../support/container-testbed.js';
+import { engineKinds } from '../support/engines.js';
 import { provider, startTestGateway, type TestGateway, type TestUser } from '../support/gateway.js';
 import { parseCast, ShellClient } from '../support/shell-client.js';
 
@@ -12,7 +13,10 @@ for (const { kind, unavailable } of engineKinds()) {
   describe.skipIf(unavailable)(
     `shells on ${kind} (${provider})${unavailable ? ` — skipped: ${unavailable}` : ''}`,
     () => {
-      const fixture = engineFixture(kind);
+      const bed = containerTestbed(kind, {
+        gateway: { shells: { graceMs: 3000, pingIntervalMs: 250, echoWindowMs: 500 } },
+        name: 'shelltest',
+      });
       let t: TestGateway;
       let op: TestUser;
       let viewer: TestUser;
@@ -20,28 +24,10 @@ for (const { kind, unavailable } of engineKinds()) {
       let containerId: string;
 
       beforeAll(async () => {
-        const engine = await fixture.start();
-        if (!engine) return;
-        t = await startTestGateway({ shells: { graceMs: 3000, pingIntervalMs: 250, echoWindowMs: 500 } });
-        hostId = await t.addHost(kind, engine.hostUrl);
+        if (!bed.t) return; // the engine did not start: the tests skip
+        ({ t, hostId, containerId } = bed);
         op = await t.user('op', [{ hostId, role: 'operator' }]);
         viewer = await t.user('viewer', [{ hostId, role: 'viewer' }]);
-        const created = await op.client.containers.create.mutate({
-          hostId,
-          image: BUSYBOX_IMAGE,
-          cmd: ['sleep', '3600'],
-          name: 'shelltest',
-        });
-        containerId = created.id;
-      });
-
-      afterAll(async () => {
-        await t?.close();
-        await fixture.stop();
-      });
-
-      beforeEach((ctx) => {
-        if (fixture.state.skipReason) ctx.skip(fixture.state.skipReason);
       });
 
       async function openShell(user = op, cmd = ['/bin/sh']): Promise<{ client: ShellClient; sessionId: string }> {
@@ -247,7 +233,7 @@ for (const { kind, unavailable } of engineKinds()) {
         };
         const other = await startTestGateway({ recordings: failing });
         try {
-          const otherHost = await other.addHost(kind, fixture.state.engine!.hostUrl);
+          const otherHost = await other.addHost(kind, bed.hostUrl);
           const { ticket, sessionId } = await other.admin.client.shells.open.mutate({
             hostId: otherHost,
             containerId,
