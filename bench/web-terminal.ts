@@ -39,16 +39,17 @@ async function main() {
       console.error(`${signal}: stopping the stack`);
       void stack.stop().finally(() => process.exit(130));
     });
+  const sock = stack.engine.socket;
+  let Id = '';
   try {
-    const sock = stack.engine.socket;
     const created = await engineRequest(
       sock,
       'POST',
-      '/containers/create?name=bench-cat',
+      `/containers/create?name=bench-cat-${process.pid}`,
       Buffer.from(JSON.stringify({ Image: 'busybox:latest', Cmd: ['sleep', '86400'] })),
       { 'Content-Type': 'application/json' },
     );
-    const { Id } = JSON.parse(created.body) as { Id: string };
+    ({ Id } = JSON.parse(created.body) as { Id: string });
     await engineRequest(sock, 'POST', `/containers/${Id}/start`);
     const line = '0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxy';
     const gen = await docker(sock, ['exec', Id, 'sh', '-c', `yes ${line} | head -c ${BYTES} > /tmp/big`]);
@@ -158,6 +159,8 @@ async function main() {
       await context.close();
     }
   } finally {
+    // The engine may be an external one (BERTH_E2E_HOST_SOCKET): leave nothing on it.
+    if (Id) await engineRequest(sock, 'DELETE', `/containers/${Id}?force=1`).catch(() => undefined);
     await stack.stop();
   }
 }
