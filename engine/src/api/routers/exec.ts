@@ -102,8 +102,9 @@ async function startExec(ctx: RequestContext, b: ExecBackend): Promise<void> {
   watchClient(input ?? output, sink);
   try {
     await b.execStart(id, { detach: false, tty, size }, { input, output: sink });
-    // The session has ended the sink; what it still holds goes out before the socket closes.
-    await flushed(sink);
+    // A session that ended its output (not one whose client went away): what the sink still
+    // holds goes out before the socket closes.
+    if (sink.writableEnded) await flushed(sink);
   } finally {
     // A client that went away may have left its side half-open (FIN): close ours too.
     if (socket && !socket.destroyed) socket.end();
