@@ -1,10 +1,9 @@
 // `cat` of 50 MB through the browser terminal (xterm in Chromium ← WebSocket ← gateway ← engine
 // exec) against `docker exec -t` of the same file straight from the engine, on the same host.
 // Not a test: prints the two times and the ratio.
-// Measured 2026-11-28, 50 MB, 2 loaded cores, headless Chromium without GPU, host = dockerd via
-// BERTH_E2E_HOST_SOCKET (berthd stalled mid-stream on large TTY exec output, see the report):
-// docker exec -t 2.95 s; WebSocket only 2.33x; terminal, automatic renderer (DOM here) 5.24x;
-// WebGL forced (software-drawn, the renderer used before) 18.5x (was 16x).
+// Measured 2026-11-29, 50 MB, 2 cores at load 2.4, headless Chromium without GPU, a throwaway
+// berthd as the host: docker exec -t 1.67 s; WebSocket only 3.09x; terminal, automatic renderer
+// (DOM here) 5.56x; WebGL forced (software-drawn) 23.8x.
 //   npx tsx bench/web-terminal.ts [--mb 50]      (after `npm run build`; BERTH_E2E_HOST_SOCKET as for e2e)
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
