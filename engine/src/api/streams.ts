@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { drainOrClose } from '../drain.js';
 import type { ProgressEvent } from '../images/types.js';
 import type { OutputFrame } from './backend.js';
 
@@ -40,17 +41,8 @@ export function frameWriter(out: Writable, tty: boolean, endOut = true): Writabl
         setImmediate(uncork);
       }
       if (!tty) out.write(stdcopyHeader(frame.stream, frame.data.length));
-      const ok = out.write(frame.data);
-      if (ok) cb();
-      else {
-        const done = () => {
-          out.off('drain', done);
-          out.off('close', done);
-          cb();
-        };
-        out.once('drain', done);
-        out.once('close', done);
-      }
+      if (out.write(frame.data)) cb();
+      else void drainOrClose(out).then(() => cb());
     },
     final(cb) {
       if (endOut && !out.destroyed && !out.writableEnded) out.end();
